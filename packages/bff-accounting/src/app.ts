@@ -1,0 +1,62 @@
+import express, { type Express } from 'express';
+import type { Db } from '@accounting/data-pg';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+import { errorHandler, notFound } from './middleware/errors.js';
+import { httpMetrics } from './middleware/httpMetrics.js';
+import { osPolicyBridge } from './middleware/osPolicyBridge.js';
+import { requestId } from './middleware/requestId.js';
+import { requestLogger } from './middleware/requestLogger.js';
+import { API_ROUTES } from './policy/permissions.js';
+import type { Lifecycle, ReadinessReport } from './readiness.js';
+import { createAuditRouter } from './routes/auditRouter.js';
+import { createOpsRouter } from './routes/opsRouter.js';
+import { createSourcesRouter } from './routes/sourcesRouter.js';
+import './types.js';
+
+/** Everything the app needs, built by `main` (or by a test). */
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  logger: Logger;
+  metrics: Metrics;
+  readiness: () => Promise<ReadinessReport>;
+  lifecycle: Lifecycle;
+}
+
+/** Builds the Express app without listening; `request(createApp(deps))` works in tests. */
+export function createApp(deps: AppDeps): Express {
+  const { config, db, logger, metrics, lifecycle } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  app.use(requestId());
+  app.use(httpMetrics(metrics));
+  app.use(requestLogger(logger));
+  app.use((_req, res, next) => {
+    // While draining, ask keep-alive clients to reconnect (to another pod).
+    if (lifecycle.shuttingDown) res.setHeader('Connection', 'close');
+    next();
+  });
+
+  app.use(createOpsRouter({ metrics, readiness: deps.readiness }));
+
+  app.use(
+    '/v1',
+    osPolicyBridge({ policy: config.policy, routes: Object.values(API_ROUTES), metrics }),
+    express.json({ limit: config.requestBodyLimit }),
+  );
+  app.use(createAuditRouter({ db }));
+  app.use(createSourcesRouter({ config }));
+
+  app.use(notFound());
+  app.use(errorHandler());
+  return app;
+}
+
+export type { Config } from './config.js';
+export { loadConfig, ConfigError } from './config.js';
+export { createMetrics } from './metrics.js';
+export { createLogger } from './logger.js';

@@ -1,0 +1,168 @@
+import { z } from 'zod';
+
+/** Roles the product knows; `OS_ROLE_MAP_JSON` maps the gateway's roles onto these. */
+export const INTERNAL_ROLES = ['viewer', 'operator', 'auditor', 'admin'] as const;
+export type InternalRole = (typeof INTERNAL_ROLES)[number];
+
+/** Tenant ids: 1-63 characters of [a-z0-9_-], compared exactly. */
+export const TENANT_ID_PATTERN = /^[a-z0-9_-]{1,63}$/;
+
+/** A bank connection id, as the bank sandbox contract defines it. */
+const CONNECTION_ID_PATTERN = /^[A-Za-z0-9_.-]{1,128}$/;
+
+const DEFAULT_ROLE_MAP: Record<string, InternalRole> = {
+  viewer: 'viewer',
+  operator: 'operator',
+  auditor: 'auditor',
+  admin: 'admin',
+};
+
+/**
+ * A variable holding JSON: parsed, then checked against `shape`. The message names the
+ * expected form and never repeats the value (it could be a secret or a huge blob).
+ */
+function jsonVariable<T extends z.ZodType>(shape: T, expected: string) {
+  return z.string().transform((text, ctx): z.output<T> => {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `not valid JSON; expected ${expected}` });
+      return z.NEVER;
+    }
+    const parsed = shape.safeParse(value);
+    if (!parsed.success) {
+      ctx.addIssue({ code: 'custom', message: `${parsed.error.issues[0]?.message ?? 'wrong shape'}; expected ${expected}` });
+      return z.NEVER;
+    }
+    return parsed.data;
+  });
+}
+
+const flag = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
+
+const tenantId = z.string().regex(TENANT_ID_PATTERN, 'tenant ids are 1-63 characters of [a-z0-9_-]');
+
+/** A secret: checked for length only; zod messages for these never contain the value. */
+const signingSecret = z.string().min(32, 'must be at least 32 bytes');
+
+const schema = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65535).default(8081),
+    HOST: z.string().default('0.0.0.0'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    USE_PG: flag.default(false),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+    DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+    PGLITE_DATA_DIR: z.string().default('.data/pglite'),
+    REQUEST_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/, 'must look like 100kb or 1mb').default('1mb'),
+    SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+    OS_POLICY_BRIDGE_ENFORCE: z.enum(['true', 'false']).transform((value) => value === 'true').default(true),
+    OS_ROLE_MAP_JSON: jsonVariable(
+      z.record(z.string().min(1), z.enum(INTERNAL_ROLES, `roles must map to one of ${INTERNAL_ROLES.join(', ')}`)),
+      `an object of incoming role to one of ${INTERNAL_ROLES.join('|')}, e.g. {"operator":"operator"}`,
+    ).default(DEFAULT_ROLE_MAP),
+    OS_TENANT_ALLOWLIST_JSON: jsonVariable(
+      z.array(tenantId, 'must be an array'),
+      'a JSON array of tenant ids, e.g. ["default","pilot-a"]',
+    ).optional(),
+    BANK_SBX_BASE: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+    BANK_SBX_TOKEN: z.string().optional(),
+    BANK_SBX_CONNECTIONS_JSON: jsonVariable(
+      z.record(tenantId, z.string().regex(CONNECTION_ID_PATTERN, 'connection ids are 1-128 characters of [A-Za-z0-9_.-]')),
+      'an object of tenant id to connection id, e.g. {"default":"conn_default"}',
+    ).optional(),
+    BANK_SBX_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+    EXPORT_SIGN_SECRET: signingSecret.optional(),
+    EXPORT_SIGN_SECRET_PREV: signingSecret.optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.USE_PG && !env.DATABASE_URL) {
+      ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'is required when USE_PG=1' });
+    }
+  });
+
+export type Env = z.output<typeof schema>;
+
+/** The service's whole configuration, parsed once at start-up and frozen. */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly logLevel: Env['LOG_LEVEL'];
+  readonly database:
+    | { readonly kind: 'pg'; readonly url: string; readonly poolMax: number }
+    | { readonly kind: 'pglite'; readonly dataDir: string };
+  readonly requestBodyLimit: string;
+  readonly shutdownGraceMs: number;
+  readonly policy: {
+    readonly enforce: boolean;
+    readonly roleMap: Readonly<Record<string, InternalRole>>;
+    /** `undefined`: no tenant restriction (logged loudly at start-up). `[]`: every tenant denied. */
+    readonly tenantAllowlist: readonly string[] | undefined;
+  };
+  readonly bankSandbox: {
+    readonly baseUrl: string | undefined;
+    readonly token: string | undefined;
+    readonly connections: Readonly<Record<string, string>>;
+    readonly timeoutMs: number;
+  };
+  readonly exportSigning: {
+    readonly secret: string | undefined;
+    readonly previousSecret: string | undefined;
+  };
+}
+
+/** Raised for a bad environment; its message is one line naming each bad variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * Parses `env` (normally `process.env`) into the frozen `Config`. An empty variable counts as
+ * unset, as Helm renders unset values. Throws `ConfigError` naming the variable and the problem.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(
+    Object.keys(schema.shape).flatMap((key) => (env[key] ? [[key, env[key]]] : [])),
+  );
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  return deepFreeze<Config>({
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    database:
+      e.USE_PG && e.DATABASE_URL
+        ? { kind: 'pg', url: e.DATABASE_URL, poolMax: e.DB_POOL_MAX }
+        : { kind: 'pglite', dataDir: e.PGLITE_DATA_DIR },
+    requestBodyLimit: e.REQUEST_BODY_LIMIT,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    policy: {
+      enforce: e.OS_POLICY_BRIDGE_ENFORCE,
+      roleMap: e.OS_ROLE_MAP_JSON,
+      tenantAllowlist: e.OS_TENANT_ALLOWLIST_JSON,
+    },
+    bankSandbox: {
+      baseUrl: e.BANK_SBX_BASE,
+      token: e.BANK_SBX_TOKEN,
+      connections: e.BANK_SBX_CONNECTIONS_JSON ?? {},
+      timeoutMs: e.BANK_SBX_TIMEOUT_MS,
+    },
+    exportSigning: { secret: e.EXPORT_SIGN_SECRET, previousSecret: e.EXPORT_SIGN_SECRET_PREV },
+  });
+}

@@ -1,0 +1,45 @@
+import type { InternalRole } from '../config.js';
+
+/**
+ * The one policy table. Every `/v1` route is listed here with the permission it needs;
+ * routers register their handlers from these entries, and `osPolicyBridge` denies anything
+ * not listed. docs/POLICY.md mirrors this file.
+ */
+export const PERMISSIONS = [
+  'audit:read',
+  'manual_review:create',
+  'exports:read',
+  'sources:read',
+  'sources:write',
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+/** Which internal roles hold which permission. Nothing is granted implicitly. */
+export const ROLE_PERMISSIONS: Readonly<Record<InternalRole, readonly Permission[]>> = {
+  viewer: ['sources:read'],
+  operator: ['audit:read', 'manual_review:create', 'sources:read'],
+  auditor: ['audit:read', 'exports:read', 'sources:read'],
+  admin: ['audit:read', 'manual_review:create', 'exports:read', 'sources:read', 'sources:write'],
+};
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export interface ApiRoute {
+  readonly method: HttpMethod;
+  /** Express path pattern, also the `route` label of the HTTP metrics. */
+  readonly path: string;
+  readonly permission: Permission;
+}
+
+/** Every `/v1` route, by name. Add a route here first; unlisted routes are unreachable. */
+export const API_ROUTES = {
+  listAuditEvents: { method: 'GET', path: '/v1/accounting/audit', permission: 'audit:read' },
+  listSources: { method: 'GET', path: '/v1/accounting/os/sources', permission: 'sources:read' },
+} as const satisfies Record<string, ApiRoute>;
+
+export type ApiRouteName = keyof typeof API_ROUTES;
+
+/** Whether `role` holds `permission`; unknown roles and permissions hold nothing. */
+export function roleHasPermission(role: InternalRole, permission: Permission): boolean {
+  return ROLE_PERMISSIONS[role]?.includes(permission) ?? false;
+}

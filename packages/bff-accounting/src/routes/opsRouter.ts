@@ -1,0 +1,35 @@
+import { Router } from 'express';
+import { errorBody } from '../middleware/errors.js';
+import type { Metrics } from '../metrics.js';
+import type { ReadinessReport } from '../readiness.js';
+
+export interface OpsRouterDeps {
+  metrics: Metrics;
+  readiness: () => Promise<ReadinessReport>;
+}
+
+/** `/health` (liveness, no I/O), `/ready` (database and migrations) and `/metrics`; never gated. */
+export function createOpsRouter({ metrics, readiness }: OpsRouterDeps): Router {
+  const router = Router();
+
+  router.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  router.get('/ready', async (req, res) => {
+    const report = await readiness();
+    if (report.ready) {
+      res.json({ status: 'ready', database: report.database, migrations: report.migrations });
+      return;
+    }
+    req.log.warn({ reason: report.reason, detail: report.detail }, 'not ready');
+    res.status(503).json({ ...errorBody(req, 'NOT_READY', report.detail), status: 'not_ready', reason: report.reason });
+  });
+
+  router.get('/metrics', async (_req, res) => {
+    const body = await metrics.registry.metrics();
+    res.type(metrics.registry.contentType).send(body);
+  });
+
+  return router;
+}

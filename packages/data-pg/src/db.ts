@@ -1,0 +1,59 @@
+/**
+ * The one database interface every repository uses. It has two implementations:
+ * `createPgDb` over a `pg.Pool` (production, `USE_PG=1`) and `createPgliteDb` over embedded
+ * PGlite (the default for local runs). Both return rows with the same JavaScript types:
+ * `numeric` and `bigint` as strings, `date` as `YYYY-MM-DD` strings, `timestamptz` as `Date`.
+ */
+export interface QueryResult<R> {
+  rows: R[];
+  rowCount: number;
+}
+
+/** Anything that runs SQL: the database itself, one session, or one open transaction. */
+export interface Queryable {
+  /** One statement, with `$1`-style parameters. */
+  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+  /** A script of several statements without parameters (migrations). */
+  exec(script: string): Promise<void>;
+}
+
+/** One connection held for a while, e.g. to keep a session-level advisory lock. */
+export interface Session extends Queryable {
+  /** Runs `fn` inside BEGIN/COMMIT on this session; rolls back when `fn` throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+}
+
+export type DbKind = 'pg' | 'pglite';
+
+export interface Db extends Queryable {
+  readonly kind: DbKind;
+  /** Human-readable location for logs (never includes a password). */
+  readonly description: string;
+  /** Runs `fn` on one connection held for the whole call. */
+  withSession<T>(fn: (session: Session) => Promise<T>): Promise<T>;
+  /** Runs `fn` inside one transaction on one checked-out connection. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/**
+ * Runs `fn` in one transaction: every query `fn` makes through `tx` commits together or not at all.
+ * Never BEGIN through `db.query`: on a pool each query may land on another connection.
+ */
+export function withTransaction<T>(db: Db, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  return db.transaction(fn);
+}
+
+/** OIDs of the types both drivers are told to return as plain strings. */
+export const PG_TYPE = { INT8: 20, DATE: 1082 } as const;
+
+/** Removes the password from a connection string so it can be logged. */
+export function redactDatabaseUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparseable database url)';
+  }
+}

@@ -1,0 +1,5 @@
+export * from './db.js';
+export { createPgDb, type PgDbOptions } from './pgDb.js';
+export { createPgliteDb } from './pgliteDb.js';
+export * from './migrate.js';
+export * from './repositories/auditEvents.js';

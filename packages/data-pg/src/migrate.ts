@@ -1,0 +1,127 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { Db, Queryable } from './db.js';
+
+/** One numbered, forward-only SQL file from `migrations/`. */
+export interface Migration {
+  /** File name, e.g. `003_external_ledger.sql`; the key recorded in `schema_migrations`. */
+  name: string;
+  version: number;
+  sql: string;
+  /** sha256 of the file's bytes, recorded when applied and checked on every start. */
+  hash: string;
+}
+
+export interface MigrationStatus {
+  /** In the code, not yet applied. */
+  pending: string[];
+  /** Applied, but the file's content changed since: the runner refuses to go on. */
+  changed: string[];
+  /** Applied, but unknown to this code (a newer release ran, e.g. before a rollback). */
+  unknown: string[];
+}
+
+/** Thrown when migrations cannot be applied safely; the message says which file and why. */
+export class MigrationError extends Error {
+  override readonly name = 'MigrationError';
+}
+
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations/', import.meta.url));
+const FILE_PATTERN = /^(\d{3})_[a-z0-9_]+\.sql$/;
+
+const CREATE_TABLE = `
+CREATE TABLE IF NOT EXISTS schema_migrations (
+  name        text PRIMARY KEY,
+  hash        text NOT NULL,
+  applied_at  timestamptz NOT NULL DEFAULT now()
+)`;
+
+// One lock per schema, so test files that each own a schema do not wait for each other.
+const LOCK_KEY_SQL = `hashtext('accounting.schema_migrations.' || current_schema())`;
+
+/** Reads and orders the migration files of `dir`; rejects stray names and duplicate numbers. */
+export async function loadMigrations(dir: string = MIGRATIONS_DIR): Promise<Migration[]> {
+  const names = (await readdir(dir)).filter((name) => name.endsWith('.sql')).sort();
+  const migrations: Migration[] = [];
+  for (const name of names) {
+    const match = FILE_PATTERN.exec(name);
+    if (!match) throw new MigrationError(`migration file ${name} does not match NNN_name.sql`);
+    const version = Number(match[1]);
+    const previous = migrations.at(-1);
+    if (previous?.version === version) {
+      throw new MigrationError(`migrations ${previous.name} and ${name} share the number ${match[1]}`);
+    }
+    const sql = await readFile(`${dir}/${name}`, 'utf8');
+    migrations.push({ name, version, sql, hash: createHash('sha256').update(sql).digest('hex') });
+  }
+  return migrations;
+}
+
+async function readApplied(db: Queryable): Promise<Map<string, string> | undefined> {
+  const exists = await db.query<{ present: boolean }>(
+    `SELECT to_regclass('schema_migrations') IS NOT NULL AS present`,
+  );
+  if (!exists.rows[0]?.present) return undefined;
+  const { rows } = await db.query<{ name: string; hash: string }>('SELECT name, hash FROM schema_migrations');
+  return new Map(rows.map((row) => [row.name, row.hash]));
+}
+
+function compare(migrations: readonly Migration[], applied: Map<string, string> | undefined): MigrationStatus {
+  const known = new Set(migrations.map((m) => m.name));
+  return {
+    pending: migrations.filter((m) => !applied?.has(m.name)).map((m) => m.name),
+    changed: migrations.filter((m) => applied?.has(m.name) && applied.get(m.name) !== m.hash).map((m) => m.name),
+    unknown: [...(applied?.keys() ?? [])].filter((name) => !known.has(name)).sort(),
+  };
+}
+
+/** Compares the database with the migration files without changing anything (used by `/ready`). */
+export async function getMigrationStatus(db: Queryable, migrations: readonly Migration[]): Promise<MigrationStatus> {
+  return compare(migrations, await readApplied(db));
+}
+
+export interface RunMigrationsResult {
+  applied: string[];
+  /** Applied in the database but unknown to this code; not an error (a rollback runs older code). */
+  unknown: string[];
+}
+
+/**
+ * Applies the pending migrations, each in its own transaction, under a session-level advisory
+ * lock so concurrent runners (several pods starting at once) apply each file exactly once.
+ * Running it again is a no-op. Refuses, before applying anything, when an applied file changed.
+ */
+export async function runMigrations(db: Db, migrations?: readonly Migration[]): Promise<RunMigrationsResult> {
+  const files = migrations ?? (await loadMigrations());
+  return db.withSession(async (session) => {
+    await session.query(`SELECT pg_advisory_lock(${LOCK_KEY_SQL})`);
+    try {
+      await session.exec(CREATE_TABLE);
+      const status = compare(files, await readApplied(session));
+      if (status.changed.length > 0) {
+        throw new MigrationError(
+          `applied migration ${status.changed.join(', ')} was edited after it ran; migrations are forward-only: ` +
+            'restore the file and add a new numbered migration instead',
+        );
+      }
+      const pending = new Set(status.pending);
+      const applied: string[] = [];
+      for (const migration of files.filter((m) => pending.has(m.name))) {
+        try {
+          await session.transaction(async (tx) => {
+            await tx.exec(migration.sql);
+            await tx.query('INSERT INTO schema_migrations (name, hash) VALUES ($1, $2)', [migration.name, migration.hash]);
+          });
+        } catch (err) {
+          const reason = err instanceof Error ? err.message : String(err);
+          throw new MigrationError(`migration ${migration.name} failed and was rolled back: ${reason}`);
+        }
+        applied.push(migration.name);
+      }
+      return { applied, unknown: status.unknown };
+    } finally {
+      await session.query(`SELECT pg_advisory_unlock(${LOCK_KEY_SQL})`);
+    }
+  });
+}

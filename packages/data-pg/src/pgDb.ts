@@ -1,0 +1,110 @@
+import pg from 'pg';
+import { PG_TYPE, redactDatabaseUrl, type Db, type Queryable, type QueryResult, type Session } from './db.js';
+
+export interface PgDbOptions {
+  connectionString: string;
+  /** Pool size. */
+  max?: number;
+  /** How long to wait for a new connection before failing, in ms. */
+  connectionTimeoutMillis?: number;
+  /** Server-side statement timeout, in ms (0 = none). */
+  statementTimeoutMillis?: number;
+  /** Schema to put first on the search_path (tests give each file its own). */
+  schema?: string;
+  /** Called when an idle pooled connection fails (e.g. the server restarted). */
+  onIdleError?: (err: Error) => void;
+}
+
+const identity = (value: string): string => value;
+
+/** Type parsers shared by every pool: money and ids stay strings, dates stay calendar dates. */
+const typeParsers = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === PG_TYPE.INT8 || oid === PG_TYPE.DATE) return identity;
+    return pg.types.getTypeParser(oid, format);
+  },
+} as pg.CustomTypesConfig;
+
+function toResult<R>(result: pg.QueryResult): QueryResult<R> {
+  return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
+}
+
+function clientQueryable(client: pg.PoolClient): Queryable {
+  return {
+    async query<R>(text: string, params?: readonly unknown[]) {
+      return toResult<R>(await client.query(text, params as unknown[] | undefined));
+    },
+    async exec(script: string) {
+      await client.query(script);
+    },
+  };
+}
+
+async function runInTransaction<T>(client: pg.PoolClient, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  await client.query('BEGIN');
+  try {
+    const result = await fn(clientQueryable(client));
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
+/** A `Db` over a `pg.Pool` (real PostgreSQL). */
+export function createPgDb(options: PgDbOptions): Db {
+  const settings: string[] = [];
+  if (options.schema) settings.push(`-c search_path=${options.schema},public`);
+  if (options.statementTimeoutMillis) settings.push(`-c statement_timeout=${options.statementTimeoutMillis}`);
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5_000,
+    idleTimeoutMillis: 30_000,
+    types: typeParsers,
+    ...(settings.length > 0 ? { options: settings.join(' ') } : {}),
+  });
+  // An idle client that loses its server emits 'error' on the pool; unhandled, it would crash
+  // the process. The pool drops that client and the next query opens a fresh one.
+  pool.on('error', (err) => options.onIdleError?.(err));
+
+  return {
+    kind: 'pg',
+    description: `postgres ${redactDatabaseUrl(options.connectionString)}${options.schema ? ` (schema ${options.schema})` : ''}`,
+    async query<R>(text: string, params?: readonly unknown[]) {
+      return toResult<R>(await pool.query(text, params as unknown[] | undefined));
+    },
+    async exec(script: string) {
+      await pool.query(script);
+    },
+    async withSession<T>(fn: (session: Session) => Promise<T>) {
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        const session: Session = {
+          ...clientQueryable(client),
+          transaction: (inner) => runInTransaction(client, inner),
+        };
+        return await fn(session);
+      } catch (err) {
+        broken = err instanceof Error ? err : new Error(String(err));
+        throw err;
+      } finally {
+        // A client whose session may hold state (a lock, an aborted transaction) is destroyed.
+        client.release(broken);
+      }
+    },
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>) {
+      const client = await pool.connect();
+      try {
+        return await runInTransaction(client, fn);
+      } finally {
+        client.release();
+      }
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}

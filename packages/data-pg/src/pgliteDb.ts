@@ -1,0 +1,45 @@
+import { mkdir } from 'node:fs/promises';
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { PG_TYPE, type Db, type Queryable, type QueryResult, type Session } from './db.js';
+
+const identity = (value: string): string => value;
+
+function txQueryable(tx: Transaction | PGlite): Queryable {
+  return {
+    async query<R>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+      const result = await tx.query<R>(text, params as unknown[] | undefined);
+      return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+    },
+    async exec(script: string) {
+      await tx.exec(script);
+    },
+  };
+}
+
+/**
+ * A `Db` over embedded PGlite (PostgreSQL compiled to WebAssembly), the default for local
+ * runs. `dataDir` keeps the data across restarts; omit it for an in-memory database.
+ * PGlite has a single connection: transactions are serialized and advisory locks do not
+ * exclude anyone, so never rely on it for concurrency.
+ */
+export async function createPgliteDb(dataDir?: string): Promise<Db> {
+  if (dataDir) await mkdir(dataDir, { recursive: true });
+  const pglite = await PGlite.create(dataDir, {
+    parsers: { [PG_TYPE.INT8]: identity, [PG_TYPE.DATE]: identity },
+  });
+  const root = txQueryable(pglite);
+  const transaction = <T>(fn: (tx: Queryable) => Promise<T>): Promise<T> =>
+    pglite.transaction((tx) => fn(txQueryable(tx)));
+  const session: Session = { ...root, transaction };
+
+  return {
+    kind: 'pglite',
+    description: dataDir ? `pglite ${dataDir}` : 'pglite (in memory)',
+    ...root,
+    withSession: (fn) => fn(session),
+    transaction,
+    async close() {
+      if (!pglite.closed) await pglite.close();
+    },
+  };
+}

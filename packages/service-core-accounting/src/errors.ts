@@ -1,0 +1,108 @@
+/**
+ * Domain errors. They say what went wrong in the product's terms and carry a stable
+ * `code` (the API's `error_code`) and a `kind`; they know nothing of HTTP. The BFF maps
+ * `kind` to a status code in one place.
+ */
+export type ErrorKind =
+  | 'invalid_input'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'unprocessable'
+  | 'unavailable';
+
+export abstract class DomainError extends Error {
+  abstract readonly code: string;
+  abstract readonly kind: ErrorKind;
+  /** Extra fields for the error body (never secrets, never stack traces). */
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.name = new.target.name;
+    this.details = details;
+  }
+}
+
+/** One problem with an input field, as the API reports it. */
+export interface ValidationIssue {
+  path: string;
+  message: string;
+}
+
+export class ValidationError extends DomainError {
+  readonly code = 'VALIDATION_FAILED';
+  readonly kind = 'invalid_input';
+  constructor(message: string, readonly issues: readonly ValidationIssue[] = []) {
+    super(message, { issues });
+  }
+}
+
+export class NotFoundError extends DomainError {
+  readonly code = 'NOT_FOUND';
+  readonly kind = 'not_found';
+}
+
+export class ConflictError extends DomainError {
+  readonly code: string;
+  readonly kind = 'conflict';
+  constructor(message: string, code = 'CONFLICT', details: Record<string, unknown> = {}) {
+    super(message, details);
+    this.code = code;
+  }
+}
+
+export class ServiceUnavailableError extends DomainError {
+  readonly code: string;
+  readonly kind = 'unavailable';
+  constructor(message: string, code = 'UNAVAILABLE', details: Record<string, unknown> = {}) {
+    super(message, details);
+    this.code = code;
+  }
+}
+
+/** The request names no tenant (`X-Tenant` missing or empty). */
+export class TenantRequiredError extends DomainError {
+  readonly code = 'TENANT_REQUIRED';
+  readonly kind = 'invalid_input';
+  constructor() {
+    super('X-Tenant header is required');
+  }
+}
+
+/** The tenant id is not 1-63 characters of [a-z0-9_-]. */
+export class InvalidTenantError extends DomainError {
+  readonly code = 'INVALID_TENANT';
+  readonly kind = 'invalid_input';
+  constructor() {
+    super('X-Tenant must be 1-63 characters of a-z, 0-9, "_" or "-"');
+  }
+}
+
+/** The tenant is valid but not enabled for this deployment (pilot allowlist). */
+export class TenantNotEnabledError extends DomainError {
+  readonly code = 'TENANT_NOT_ENABLED';
+  readonly kind = 'forbidden';
+  constructor(readonly tenant: string) {
+    super(`tenant ${tenant} is not enabled for this service`, { tenant });
+  }
+}
+
+/** The caller's role is missing or has no mapping to an internal role. */
+export class RoleNotMappedError extends DomainError {
+  readonly code = 'ROLE_NOT_MAPPED';
+  readonly kind = 'forbidden';
+  constructor(role: string | undefined) {
+    super(role ? `role ${role} is not mapped to an internal role` : 'X-User-Role header is required', role ? { role } : {});
+  }
+}
+
+/** The caller's internal role lacks the permission the route needs. */
+export class ForbiddenError extends DomainError {
+  readonly code = 'FORBIDDEN';
+  readonly kind = 'forbidden';
+  constructor(readonly permission: string, role: string) {
+    super(`role ${role} lacks permission ${permission}`, { permission, role });
+  }
+}
