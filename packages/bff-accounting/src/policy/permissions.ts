@@ -34,7 +34,9 @@ export interface ApiRoute {
 /** Every `/v1` route, by name. Add a route here first; unlisted routes are unreachable. */
 export const API_ROUTES = {
   listAuditEvents: { method: 'GET', path: '/v1/accounting/audit', permission: 'audit:read' },
+  createManualReview: { method: 'POST', path: '/v1/accounting/audit/manual-review', permission: 'manual_review:create' },
   listSources: { method: 'GET', path: '/v1/accounting/os/sources', permission: 'sources:read' },
+  getSource: { method: 'GET', path: '/v1/accounting/os/sources/:source', permission: 'sources:read' },
 } as const satisfies Record<string, ApiRoute>;
 
 export type ApiRouteName = keyof typeof API_ROUTES;

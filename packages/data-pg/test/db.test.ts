@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPgliteDb, redactDatabaseUrl, withTransaction, type Db } from '@accounting/data-pg';
+import { createTestSchema, type TestSchema } from '../../../test/support/postgres.js';
+
+let schema: TestSchema;
+let pglite: Db;
+
+beforeAll(async () => {
+  schema = await createTestSchema('vt_db');
+  pglite = await createPgliteDb();
+});
+afterAll(async () => {
+  await schema?.drop();
+  await pglite?.close();
+});
+
+const drivers = [
+  { name: 'PostgreSQL', db: () => schema.db },
+  { name: 'PGlite', db: () => pglite },
+];
+
+describe.each(drivers)('database interface on $name', ({ db }) => {
+  it('returns money and big ids as strings, dates as YYYY-MM-DD and timestamps as Date', async () => {
+    const { rows } = await db().query<{ amount: string; big: string; day: string; at: Date }>(
+      `SELECT 12000.50::numeric AS amount, 9007199254740993::bigint AS big, DATE '2026-11-20' AS day,
+              TIMESTAMPTZ '2026-11-20T09:12:44Z' AS at`,
+    );
+    expect(rows[0]).toEqual({
+      amount: '12000.50',
+      big: '9007199254740993',
+      day: '2026-11-20',
+      at: new Date('2026-11-20T09:12:44Z'),
+    });
+  });
+
+  it('commits every write of a transaction together', async () => {
+    await db().exec('CREATE TABLE IF NOT EXISTS tx_ok (id int)');
+    await withTransaction(db(), async (tx) => {
+      await tx.query('INSERT INTO tx_ok VALUES (1)');
+      await tx.query('INSERT INTO tx_ok VALUES (2)');
+    });
+    const { rows } = await db().query<{ n: number }>('SELECT count(*)::int AS n FROM tx_ok');
+    expect(rows[0]?.n).toBe(2);
+  });
+
+  it('rolls every write back when the callback throws', async () => {
+    await db().exec('CREATE TABLE IF NOT EXISTS tx_fail (id int)');
+    await expect(
+      withTransaction(db(), async (tx) => {
+        await tx.query('INSERT INTO tx_fail VALUES (1)');
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    const { rows } = await db().query<{ n: number }>('SELECT count(*)::int AS n FROM tx_fail');
+    expect(rows[0]?.n).toBe(0);
+  });
+});
+
+describe('redactDatabaseUrl', () => {
+  it('hides the password and keeps the rest', () => {
+    expect(redactDatabaseUrl('postgres://app:s3cret@db:5432/app')).toBe('postgres://app:***@db:5432/app');
+    expect(redactDatabaseUrl('not a url')).not.toContain('not a url');
+  });
+});

@@ -1,0 +1,53 @@
+import { Writable } from 'node:stream';
+import { loadMigrations, runMigrations, type Db } from '@accounting/data-pg';
+import { createApp } from '../../packages/bff-accounting/src/app.js';
+import { loadConfig, type Config } from '../../packages/bff-accounting/src/config.js';
+import { createLogger } from '../../packages/bff-accounting/src/logger.js';
+import { createMetrics, type Metrics } from '../../packages/bff-accounting/src/metrics.js';
+import { createReadinessCheck, type Lifecycle } from '../../packages/bff-accounting/src/readiness.js';
+
+/** Log lines a test app wrote, parsed. */
+export class LogCapture extends Writable {
+  readonly lines: Record<string, unknown>[] = [];
+  readonly raw: string[] = [];
+  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
+    for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
+      this.raw.push(line);
+      this.lines.push(JSON.parse(line) as Record<string, unknown>);
+    }
+    done();
+  }
+  /** Lines whose `msg` contains `text`. */
+  find(text: string): Record<string, unknown>[] {
+    return this.lines.filter((line) => String(line.msg).includes(text));
+  }
+}
+
+export interface TestApp {
+  app: ReturnType<typeof createApp>;
+  config: Config;
+  metrics: Metrics;
+  logs: LogCapture;
+  lifecycle: Lifecycle;
+}
+
+/**
+ * The real app on `db` (migrated here), with config from `env` (as the process would read it)
+ * and logs captured for assertions.
+ */
+export async function buildTestApp(
+  db: Db,
+  env: Record<string, string> = {},
+  options: { migrate?: boolean } = {},
+): Promise<TestApp> {
+  const migrations = await loadMigrations();
+  if (options.migrate ?? true) await runMigrations(db, migrations);
+  const config = loadConfig({ LOG_LEVEL: 'info', ...env });
+  const logs = new LogCapture();
+  const logger = createLogger(config.logLevel, logs);
+  const metrics = createMetrics({ defaultMetrics: false });
+  const lifecycle: Lifecycle = { shuttingDown: false };
+  const readiness = createReadinessCheck(db, migrations, lifecycle, 1_000);
+  const app = createApp({ config, db, logger, metrics, readiness, lifecycle });
+  return { app, config, metrics, logs, lifecycle };
+}
