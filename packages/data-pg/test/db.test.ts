@@ -1,5 +1,16 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPgliteDb, redactDatabaseUrl, withTransaction, type Db } from '@accounting/data-pg';
+import {
+  appendAuditEvent,
+  createPgliteDb,
+  listAuditEvents,
+  redactDatabaseUrl,
+  runMigrations,
+  withTransaction,
+  type Db,
+} from '@accounting/data-pg';
 import { createTestSchema, type TestSchema } from '../../../test/support/postgres.js';
 
 let schema: TestSchema;
@@ -60,5 +71,25 @@ describe('redactDatabaseUrl', () => {
   it('hides the password and keeps the rest', () => {
     expect(redactDatabaseUrl('postgres://app:s3cret@db:5432/app')).toBe('postgres://app:***@db:5432/app');
     expect(redactDatabaseUrl('not a url')).not.toContain('not a url');
+  });
+});
+
+describe('PGlite with a data directory', () => {
+  it('keeps data and applied migrations across a restart', async () => {
+    const dir = join(await mkdtemp(join(tmpdir(), 'pglite-')), 'data');
+
+    const first = await createPgliteDb(dir);
+    await runMigrations(first);
+    await appendAuditEvent(first, 'default', { actorRole: 'operator', action: 'kept', subjectId: 'restart-1' });
+    await first.close();
+
+    const second = await createPgliteDb(dir);
+    try {
+      expect((await runMigrations(second)).applied).toEqual([]);
+      const events = await listAuditEvents(second, 'default', { limit: 10 });
+      expect(events.map((e) => e.subject_id)).toEqual(['restart-1']);
+    } finally {
+      await second.close();
+    }
   });
 });
