@@ -1,10 +1,11 @@
 import { Writable } from 'node:stream';
-import { loadMigrations, runMigrations, type Db } from '@accounting/data-pg';
+import { loadMigrations, readSyncMetrics, runMigrations, type Db } from '@accounting/data-pg';
 import { createApp } from '../../packages/bff-accounting/src/app.js';
 import { loadConfig, type Config } from '../../packages/bff-accounting/src/config.js';
 import { createLogger } from '../../packages/bff-accounting/src/logger.js';
 import { createMetrics, type Metrics } from '../../packages/bff-accounting/src/metrics.js';
 import { createReadinessCheck, type Lifecycle } from '../../packages/bff-accounting/src/readiness.js';
+import { seedConfiguredSources } from '../../packages/bff-accounting/src/worker/syncWorker.js';
 
 /** Log lines a test app wrote, parsed. */
 export class LogCapture extends Writable {
@@ -45,7 +46,8 @@ export async function buildTestApp(
   const config = loadConfig({ LOG_LEVEL: 'info', ...env });
   const logs = new LogCapture();
   const logger = createLogger(config.logLevel, logs);
-  const metrics = createMetrics({ defaultMetrics: false });
+  await seedConfiguredSources(db, config, logger);
+  const metrics = createMetrics({ defaultMetrics: false, syncMetrics: { read: () => readSyncMetrics(db), logger } });
   const lifecycle: Lifecycle = { shuttingDown: false };
   const readiness = createReadinessCheck(db, migrations, lifecycle, 1_000);
   const app = createApp({ config, db, logger, metrics, readiness, lifecycle });

@@ -49,7 +49,7 @@ export function createApp(deps: AppDeps): Express {
     express.json({ limit: config.requestBodyLimit }),
   );
   app.use(createAuditRouter({ db }));
-  app.use(createSourcesRouter({ config }));
+  app.use(createSourcesRouter({ db, config }));
 
   app.use(notFound());
   app.use(errorHandler());

@@ -76,6 +76,12 @@ const schema = z
       'an object of tenant id to connection id, e.g. {"default":"conn_default"}',
     ).optional(),
     BANK_SBX_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+    BANK_SBX_EMBEDDED: flag.default(false),
+    SYNC_SINCE_DAYS: z.coerce.number().int().min(1).max(365).default(7),
+    SYNC_PAGE_SIZE: z.coerce.number().int().min(1).max(500).default(500),
+    SYNC_DEADLINE_SECONDS: z.coerce.number().int().min(10).max(3_600).default(240),
+    SYNC_INTERVAL_SECONDS: z.coerce.number().int().min(5).max(3_600).default(60),
+    EXTERNAL_SYNC_STALE_MINUTES: z.coerce.number().int().min(1).max(1_440).default(5),
     EXPORT_SIGN_SECRET: signingSecret.optional(),
     EXPORT_SIGN_SECRET_PREV: signingSecret.optional(),
   })
@@ -108,6 +114,18 @@ export interface Config {
     readonly token: string | undefined;
     readonly connections: Readonly<Record<string, string>>;
     readonly timeoutMs: number;
+    /** Start the project's bank simulator in-process and sync on an interval (the demo start). */
+    readonly embedded: boolean;
+  };
+  readonly sync: {
+    readonly sinceDays: number;
+    readonly pageSize: number;
+    /** The worker's total deadline, shorter than the CronJob's 5-minute schedule. */
+    readonly deadlineMs: number;
+    /** In-process sync interval (embedded mode only). */
+    readonly intervalMs: number;
+    /** `stale` on os/sources once the last success is older than this. */
+    readonly staleAfterSeconds: number;
   };
   readonly exportSigning: {
     readonly secret: string | undefined;
@@ -162,6 +180,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       token: e.BANK_SBX_TOKEN,
       connections: e.BANK_SBX_CONNECTIONS_JSON ?? {},
       timeoutMs: e.BANK_SBX_TIMEOUT_MS,
+      embedded: e.BANK_SBX_EMBEDDED,
+    },
+    sync: {
+      sinceDays: e.SYNC_SINCE_DAYS,
+      pageSize: e.SYNC_PAGE_SIZE,
+      deadlineMs: e.SYNC_DEADLINE_SECONDS * 1_000,
+      intervalMs: e.SYNC_INTERVAL_SECONDS * 1_000,
+      staleAfterSeconds: e.EXTERNAL_SYNC_STALE_MINUTES * 60,
     },
     exportSigning: { secret: e.EXPORT_SIGN_SECRET, previousSecret: e.EXPORT_SIGN_SECRET_PREV },
   });

@@ -1,10 +1,11 @@
-import { createPgDb, createPgliteDb, loadMigrations, runMigrations, type Db } from '@accounting/data-pg';
+import { createPgDb, createPgliteDb, loadMigrations, readSyncMetrics, runMigrations, type Db } from '@accounting/data-pg';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createReadinessCheck, type Lifecycle } from './readiness.js';
 import { listen } from './server.js';
+import { seedConfiguredSources } from './worker/syncWorker.js';
 
 async function openDatabase(config: Config, logger: Logger): Promise<Db> {
   if (config.database.kind === 'pg') {
@@ -52,7 +53,8 @@ async function main(): Promise<void> {
   if (unknown.length > 0) logger.warn({ unknown }, 'the database has migrations this release does not know (newer release ran?)');
 
   const lifecycle: Lifecycle = { shuttingDown: false };
-  const metrics = createMetrics();
+  await seedConfiguredSources(db, config, logger);
+  const metrics = createMetrics({ syncMetrics: { read: () => readSyncMetrics(db), logger } });
   const readiness = createReadinessCheck(db, migrations, lifecycle);
   const app = createApp({ config, db, logger, metrics, readiness, lifecycle });
   const running = await listen(app, config.port, config.host);

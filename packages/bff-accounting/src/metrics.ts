@@ -1,4 +1,7 @@
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import type { SyncMetricsRow } from '@accounting/data-pg';
+import type { Logger } from './logger.js';
+import { registerSyncMetrics } from './syncMetrics.js';
 
 /** The label every request that matched no route shares, so raw URLs never become labels. */
 export const UNMATCHED_ROUTE = '__unmatched__';
@@ -24,13 +27,18 @@ export interface Metrics {
   readonly policyDecisions: Counter<'decision' | 'reason'>;
 }
 
-/**
- * Builds the registry. `defaultMetrics` adds process metrics (CPU, memory, event loop lag);
- * tests that build many apps turn it off to keep the registry small.
- */
-export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
+export interface MetricsOptions {
+  /** Process metrics (CPU, memory, event loop lag); tests that build many apps turn them off. */
+  defaultMetrics?: boolean;
+  /** Where the `external_sync_*` metrics come from at scrape time (the database). */
+  syncMetrics?: { read: () => Promise<SyncMetricsRow[]>; logger: Logger };
+}
+
+/** Builds the one registry of the process with every metric the BFF exposes. */
+export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  if (options.syncMetrics) registerSyncMetrics(registry, options.syncMetrics.read, options.syncMetrics.logger);
 
   const httpRequestDuration = new Histogram({
     name: 'http_request_duration_seconds',

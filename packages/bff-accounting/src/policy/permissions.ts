@@ -37,6 +37,7 @@ export const API_ROUTES = {
   createManualReview: { method: 'POST', path: '/v1/accounting/audit/manual-review', permission: 'manual_review:create' },
   listSources: { method: 'GET', path: '/v1/accounting/os/sources', permission: 'sources:read' },
   getSource: { method: 'GET', path: '/v1/accounting/os/sources/:source', permission: 'sources:read' },
+  putSource: { method: 'PUT', path: '/v1/accounting/os/sources/:source', permission: 'sources:write' },
 } as const satisfies Record<string, ApiRoute>;
 
 export type ApiRouteName = keyof typeof API_ROUTES;

@@ -1,39 +1,64 @@
 import { Router } from 'express';
-import { NotFoundError } from '@accounting/service-core-accounting';
+import { z } from 'zod';
+import type { Db } from '@accounting/data-pg';
+import { configureSource, getSourceStatuses, NotFoundError } from '@accounting/service-core-accounting';
 import type { Config } from '../config.js';
+import { parseInput } from '../middleware/errors.js';
 import { API_ROUTES } from '../policy/permissions.js';
 import { addRoute, policyOf } from './route.js';
 
-interface SourceView {
-  source: string;
-  kind: 'bank_sbx';
-  connection_id: string;
-  enabled: boolean;
+const sourceParams = z.object({ source: z.string().regex(/^[a-z0-9_-]{1,63}$/, 'source ids are 1-63 characters of [a-z0-9_-]') });
+
+const sourceBody = z
+  .object({
+    kind: z.literal('bank_sbx'),
+    connection_id: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'connection ids are 1-128 characters of [A-Za-z0-9_.-]'),
+    enabled: z.boolean().default(true),
+  })
+  .strict();
+
+export interface SourcesRouterDeps {
+  db: Db;
+  config: Config;
+  now?: () => Date;
 }
 
-/**
- * The tenant's external sources (`/v1/accounting/os/sources`). Until the sync issue lands
- * they come from `BANK_SBX_CONNECTIONS_JSON`, without sync state.
- */
-export function createSourcesRouter({ config }: { config: Config }): Router {
+/** The tenant's external sources and their sync state (the Backoffice OS sources card). */
+export function createSourcesRouter({ db, config, now = () => new Date() }: SourcesRouterDeps): Router {
   const router = Router();
+  const statusOptions = () => ({ now: now(), staleAfterSeconds: config.sync.staleAfterSeconds });
 
-  const sourcesOf = (tenant: string): SourceView[] => {
-    const connectionId = config.bankSandbox.connections[tenant];
-    return connectionId ? [{ source: 'bank_sbx', kind: 'bank_sbx', connection_id: connectionId, enabled: true }] : [];
-  };
-
-  addRoute(router, API_ROUTES.listSources, (req, res) => {
+  addRoute(router, API_ROUTES.listSources, async (req, res) => {
     const { tenant } = policyOf(req);
-    res.json({ tenant, sources: sourcesOf(tenant) });
+    const sources = await getSourceStatuses(db, tenant, statusOptions());
+    res.json({ tenant, stale_threshold_seconds: config.sync.staleAfterSeconds, sources });
   });
 
-  addRoute(router, API_ROUTES.getSource, (req, res) => {
+  addRoute(router, API_ROUTES.getSource, async (req, res) => {
     const { tenant } = policyOf(req);
-    const source = sourcesOf(tenant).find((s) => s.source === req.params.source);
+    const { source } = parseInput(sourceParams, req.params, 'path');
+    const found = (await getSourceStatuses(db, tenant, statusOptions())).find((s) => s.source === source);
     // The same answer whether the source is missing or belongs to another tenant.
-    if (!source) throw new NotFoundError('no such source');
-    res.json({ tenant, ...source });
+    if (!found) throw new NotFoundError('no such source');
+    res.json({ tenant, ...found });
+  });
+
+  addRoute(router, API_ROUTES.putSource, async (req, res) => {
+    const { tenant, role, userId } = policyOf(req);
+    const { source } = parseInput(sourceParams, req.params, 'path');
+    const body = parseInput(sourceBody, req.body, 'body');
+    const result = await configureSource(
+      db,
+      { tenant, role: role ?? 'unmapped', userId, requestId: req.requestId },
+      { source, kind: body.kind, connectionId: body.connection_id, enabled: body.enabled },
+    );
+    res.status(result.created ? 201 : 200).json({
+      tenant,
+      source: result.source.source,
+      kind: result.source.kind,
+      connection_id: result.source.connectionId,
+      enabled: result.source.enabled,
+    });
   });
 
   return router;

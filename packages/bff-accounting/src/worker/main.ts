@@ -1,0 +1,93 @@
+import { parseArgs } from 'node:util';
+import { createPgDb } from '@accounting/data-pg';
+import { BankSandboxAdapter } from '@accounting/service-core-accounting';
+import { ConfigError, loadConfig } from '../config.js';
+import { createLogger } from '../logger.js';
+import { runSyncWorker, summarize } from './syncWorker.js';
+
+const USAGE = `usage: node scripts/worker_sync_external.mjs [--tenant ID]... [--source ID]...
+
+Syncs every enabled external source of every tenant (or only the given ones) from the bank
+sandbox into external_ledger, once, then exits. Run by the Helm CronJob every 5 minutes.
+
+environment: DATABASE_URL (required), BANK_SBX_BASE (required), BANK_SBX_TOKEN (required),
+  SYNC_SINCE_DAYS (7), SYNC_PAGE_SIZE (500), SYNC_DEADLINE_SECONDS (240), BANK_SBX_TIMEOUT_MS,
+  BANK_SBX_CONNECTIONS_JSON (sources to seed), LOG_LEVEL
+exit codes: 0 every source succeeded or was skipped; 1 a source failed; 2 bad usage or
+  configuration; 3 unexpected error (e.g. the database is unreachable)`;
+
+/** The CronJob's entry point (`scripts/worker_sync_external.mjs`); resolves with the exit code. */
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let flags;
+  try {
+    flags = parseArgs({
+      args: [...argv],
+      options: { tenant: { type: 'string', multiple: true }, source: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+    }).values;
+  } catch (err) {
+    process.stderr.write(`worker_sync_external: ${err instanceof Error ? err.message : String(err)}\n${USAGE}\n`);
+    return 2;
+  }
+  if (flags.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+
+  let config;
+  try {
+    // The worker always talks to the shared PostgreSQL: DATABASE_URL alone selects it.
+    config = loadConfig({ ...env, USE_PG: env.USE_PG || (env.DATABASE_URL ? '1' : '') });
+    const missing = [
+      config.database.kind !== 'pg' ? 'DATABASE_URL' : undefined,
+      config.bankSandbox.baseUrl ? undefined : 'BANK_SBX_BASE',
+      config.bankSandbox.token ? undefined : 'BANK_SBX_TOKEN',
+    ].filter(Boolean);
+    if (missing.length > 0) throw new ConfigError(`invalid configuration: ${missing.join(', ')} must be set for the sync worker`);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`worker_sync_external: ${err.message}\n`);
+    return 2;
+  }
+
+  const logger = createLogger(config.logLevel).child({ component: 'worker_sync_external' });
+  const started = Date.now();
+  const db = createPgDb({
+    connectionString: (config.database as { url: string }).url,
+    max: 2,
+    onIdleError: (err) => logger.warn({ err: { message: err.message } }, 'idle database connection lost'),
+  });
+  const bank = new BankSandboxAdapter({
+    baseUrl: config.bankSandbox.baseUrl as string,
+    token: config.bankSandbox.token as string,
+    timeoutMs: config.bankSandbox.timeoutMs,
+  });
+  // Stop at the next page boundary at the deadline, or on SIGTERM (CronJob deadline, node drain).
+  const stop = new AbortController();
+  const timer = setTimeout(() => stop.abort(), config.sync.deadlineMs);
+  process.once('SIGTERM', () => {
+    logger.warn('SIGTERM: stopping after the current page');
+    stop.abort();
+  });
+
+  try {
+    const results = await runSyncWorker({
+      db,
+      bank,
+      config,
+      logger,
+      tenants: flags.tenant ?? [],
+      sources: flags.source ?? [],
+      signal: stop.signal,
+    });
+    const { line, failed } = summarize(results);
+    logger.info({ duration_seconds: (Date.now() - started) / 1000, failed }, `worker_sync_external: ${line}`);
+    return failed > 0 ? 1 : 0;
+  } catch (err) {
+    logger.error({ err }, 'worker_sync_external: unexpected error');
+    return 3;
+  } finally {
+    clearTimeout(timer);
+    await db.close();
+  }
+}

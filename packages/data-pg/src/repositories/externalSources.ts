@@ -1,0 +1,82 @@
+import type { Queryable } from '../db.js';
+
+export type ExternalSourceKind = 'bank_sbx';
+
+export interface ExternalSource {
+  tenant: string;
+  source: string;
+  kind: ExternalSourceKind;
+  connectionId: string;
+  enabled: boolean;
+}
+
+interface SourceRow {
+  tenant: string;
+  source: string;
+  kind: ExternalSourceKind;
+  connection_id: string;
+  enabled: boolean;
+}
+
+const toSource = (row: SourceRow): ExternalSource => ({
+  tenant: row.tenant,
+  source: row.source,
+  kind: row.kind,
+  connectionId: row.connection_id,
+  enabled: row.enabled,
+});
+
+/** Creates or updates one source of the tenant; answers the stored source and whether it was new. */
+export async function upsertExternalSource(
+  db: Queryable,
+  tenant: string,
+  source: Omit<ExternalSource, 'tenant'>,
+): Promise<{ source: ExternalSource; created: boolean }> {
+  const { rows } = await db.query<SourceRow & { created: boolean }>(
+    `INSERT INTO external_sources AS s (tenant, source, kind, connection_id, enabled)
+     VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (tenant, source) DO UPDATE
+       SET kind = excluded.kind, connection_id = excluded.connection_id, enabled = excluded.enabled, updated_at = now()
+     RETURNING tenant, source, kind, connection_id, enabled, (xmax = 0) AS created`,
+    [tenant, source.source, source.kind, source.connectionId, source.enabled],
+  );
+  const row = rows[0] as SourceRow & { created: boolean };
+  return { source: toSource(row), created: row.created };
+}
+
+/**
+ * Adds the source when the tenant does not have it yet (start-up seeding from configuration);
+ * an existing source, possibly changed by an admin, is left as it is and returned.
+ */
+export async function seedExternalSource(db: Queryable, tenant: string, source: Omit<ExternalSource, 'tenant'>): Promise<ExternalSource> {
+  await db.query(
+    `INSERT INTO external_sources (tenant, source, kind, connection_id, enabled)
+     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant, source) DO NOTHING`,
+    [tenant, source.source, source.kind, source.connectionId, source.enabled],
+  );
+  const { rows } = await db.query<SourceRow>(
+    `SELECT tenant, source, kind, connection_id, enabled FROM external_sources WHERE tenant = $1 AND source = $2`,
+    [tenant, source.source],
+  );
+  return toSource(rows[0] as SourceRow);
+}
+
+/** The tenant's sources, by source id. */
+export async function listExternalSources(db: Queryable, tenant: string): Promise<ExternalSource[]> {
+  const { rows } = await db.query<SourceRow>(
+    `SELECT tenant, source, kind, connection_id, enabled FROM external_sources WHERE tenant = $1 ORDER BY source`,
+    [tenant],
+  );
+  return rows.map(toSource);
+}
+
+/**
+ * Every enabled source of every tenant: only the sync worker, which serves all tenants by
+ * design, reads across tenants.
+ */
+export async function listEnabledSourcesOfAllTenants(db: Queryable): Promise<ExternalSource[]> {
+  const { rows } = await db.query<SourceRow>(
+    `SELECT tenant, source, kind, connection_id, enabled FROM external_sources WHERE enabled ORDER BY tenant, source`,
+  );
+  return rows.map(toSource);
+}

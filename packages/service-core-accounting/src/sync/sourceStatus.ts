@@ -1,0 +1,86 @@
+import {
+  appendAuditEvent,
+  readSourceStatuses,
+  upsertExternalSource,
+  withTransaction,
+  type Db,
+  type ExternalSource,
+  type SyncRunView,
+} from '@accounting/data-pg';
+import type { Actor } from '../audit/manualReview.js';
+
+/** One source as `GET /v1/accounting/os/sources` shows it (the Backoffice OS sources card). */
+export interface SourceStatus {
+  source: string;
+  kind: string;
+  connection_id: string;
+  enabled: boolean;
+  last_success_at: string | null;
+  /** Seconds since the last successful sync; null before the first one. */
+  lag_seconds: number | null;
+  /** Enabled and not synced successfully within the threshold (or never). */
+  stale: boolean;
+  last_error: { code: string; at: string | null; attempts: number | null } | null;
+  cursor_present: boolean;
+  cursor_updated_at: string | null;
+  rows: { total: number; active: number; removed: number };
+  provider_refreshed_at: string | null;
+  runs_total: number;
+  errors_total: number;
+  recent_runs: SyncRunView[];
+}
+
+const iso = (value: Date | null): string | null => (value ? value.toISOString() : null);
+
+/** The tenant's sources with lag, staleness, last error, cursor, row counts and recent runs. */
+export async function getSourceStatuses(
+  db: Db,
+  tenant: string,
+  options: { now: Date; staleAfterSeconds: number },
+): Promise<SourceStatus[]> {
+  const rows = await readSourceStatuses(db, tenant);
+  return rows.map((row) => {
+    const lag = row.last_success_at ? Math.max(0, Math.round((options.now.getTime() - row.last_success_at.getTime()) / 1000)) : null;
+    return {
+      source: row.source,
+      kind: row.kind,
+      connection_id: row.connection_id,
+      enabled: row.enabled,
+      last_success_at: iso(row.last_success_at),
+      lag_seconds: lag,
+      stale: row.enabled && (lag === null || lag > options.staleAfterSeconds),
+      last_error: row.last_error_code
+        ? { code: row.last_error_code, at: iso(row.last_error_at), attempts: row.last_error_attempts }
+        : null,
+      cursor_present: row.cursor_present,
+      cursor_updated_at: iso(row.cursor_updated_at),
+      rows: { total: row.rows_total, active: row.rows_active, removed: row.rows_removed },
+      provider_refreshed_at: iso(row.provider_refreshed_at),
+      runs_total: Number(row.runs_total),
+      errors_total: Number(row.errors_total),
+      recent_runs: row.recent_runs,
+    };
+  });
+}
+
+/** Creates or updates a source of the tenant and records who did it in the audit trail. */
+export async function configureSource(
+  db: Db,
+  actor: Actor,
+  input: Omit<ExternalSource, 'tenant'>,
+): Promise<{ source: ExternalSource; created: boolean }> {
+  return withTransaction(db, async (tx) => {
+    const result = await upsertExternalSource(tx, actor.tenant, input);
+    await appendAuditEvent(tx, actor.tenant, {
+      actorRole: actor.role,
+      actorId: actor.userId ?? null,
+      action: 'external_source_configured',
+      subjectType: 'external_source',
+      subjectId: input.source,
+      summary: `${result.created ? 'created' : 'updated'} ${input.kind} source ${input.source} (${input.enabled ? 'enabled' : 'disabled'})`,
+      details: { kind: input.kind, connection_id: input.connectionId, enabled: input.enabled },
+      requestId: actor.requestId ?? null,
+    });
+    return result;
+  });
+}
