@@ -9,6 +9,7 @@ export default defineConfig({
     alias: {
       '@accounting/data-pg': src('data-pg'),
       '@accounting/service-core-accounting': src('service-core-accounting'),
+      '@accounting/bank-sandbox-sim': src('bank-sandbox-sim'),
     },
   },
   test: {

@@ -3,8 +3,9 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const BFF_ENTRY = fileURLToPath(new URL('../../packages/bff-accounting/dist/index.js', import.meta.url));
+export const WORKER_ENTRY = fileURLToPath(new URL('../../scripts/worker_sync_external.mjs', import.meta.url));
 
-export interface BffProcess {
+export interface NodeProcess {
   child: ChildProcess;
   stdout: string[];
   stderr: string[];
@@ -21,9 +22,14 @@ export interface BffProcess {
  * Runs the built BFF (`dist/index.js`, as in the Docker image) with exactly `env` plus PATH.
  * `pnpm test` builds first; running vitest alone needs `pnpm build`.
  */
-export function spawnBff(env: Record<string, string>): BffProcess {
+export function spawnBff(env: Record<string, string>): NodeProcess {
   if (!existsSync(BFF_ENTRY)) throw new Error(`${BFF_ENTRY} is missing: run "pnpm build" first`);
-  const child = spawn(process.execPath, [BFF_ENTRY], {
+  return spawnNode(BFF_ENTRY, [], env);
+}
+
+/** Runs `node entry ...args` with exactly `env` plus PATH, collecting its output line by line. */
+export function spawnNode(entry: string, args: readonly string[], env: Record<string, string>): NodeProcess {
+  const child = spawn(process.execPath, [entry, ...args], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -75,3 +81,6 @@ export function spawnBff(env: Record<string, string>): BffProcess {
     },
   };
 }
+
+/** The BFF's process handle (same shape as any node process). */
+export type BffProcess = NodeProcess;

@@ -10,6 +10,8 @@ export const TENANT_ID_PATTERN = /^[a-z0-9_-]{1,63}$/;
 /** A bank connection id, as the bank sandbox contract defines it. */
 const CONNECTION_ID_PATTERN = /^[A-Za-z0-9_.-]{1,128}$/;
 
+const EMBEDDED_CONNECTIONS: Record<string, string> = { default: 'conn_default', 'pilot-a': 'conn_pilot_a' };
+
 const DEFAULT_ROLE_MAP: Record<string, InternalRole> = {
   viewer: 'viewer',
   operator: 'operator',
@@ -178,7 +180,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bankSandbox: {
       baseUrl: e.BANK_SBX_BASE,
       token: e.BANK_SBX_TOKEN,
-      connections: e.BANK_SBX_CONNECTIONS_JSON ?? {},
+      // The embedded demo syncs two pilot tenants unless told otherwise.
+      connections: e.BANK_SBX_CONNECTIONS_JSON ?? (e.BANK_SBX_EMBEDDED ? EMBEDDED_CONNECTIONS : {}),
       timeoutMs: e.BANK_SBX_TIMEOUT_MS,
       embedded: e.BANK_SBX_EMBEDDED,
     },

@@ -1,5 +1,6 @@
 import { createPgDb, createPgliteDb, loadMigrations, readSyncMetrics, runMigrations, type Db } from '@accounting/data-pg';
 import { createApp } from './app.js';
+import { startEmbeddedBank } from './embeddedBank.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
@@ -57,6 +58,7 @@ async function main(): Promise<void> {
   const metrics = createMetrics({ syncMetrics: { read: () => readSyncMetrics(db), logger } });
   const readiness = createReadinessCheck(db, migrations, lifecycle);
   const app = createApp({ config, db, logger, metrics, readiness, lifecycle });
+  const embedded = config.bankSandbox.embedded ? await startEmbeddedBank(config, db, logger) : undefined;
   const running = await listen(app, config.port, config.host);
   logger.info(
     { port: running.port, host: config.host, database: db.description },
@@ -68,6 +70,7 @@ async function main(): Promise<void> {
     lifecycle.shuttingDown = true;
     logger.info({ signal, grace_ms: config.shutdownGraceMs }, 'shutting down: draining in-flight requests');
     await running.drain(config.shutdownGraceMs);
+    await embedded?.stop();
     await db.close();
     logger.info('stopped');
     process.exit(0);

@@ -2,9 +2,6 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { SyncMetricsRow } from '@accounting/data-pg';
 import type { Logger } from './logger.js';
 
-/** Rows read once per scrape at most this often, however many metrics ask. */
-const REFRESH_MS = 1_000;
-
 /**
  * `external_sync_*` metrics, read from the database at scrape time so they exist however
  * short-lived the CronJob's pod is. A failing read keeps the last values (and logs) rather than
@@ -12,21 +9,22 @@ const REFRESH_MS = 1_000;
  */
 export function registerSyncMetrics(registry: Registry, read: () => Promise<SyncMetricsRow[]>, logger: Logger): void {
   let rows: SyncMetricsRow[] = [];
-  let fetched: Promise<void> | undefined;
-  let fetchedAt = 0;
+  // The registry collects every metric of a scrape at once: they share one read.
+  let inFlight: Promise<void> | undefined;
   const refresh = (): Promise<void> => {
-    if (!fetched || Date.now() - fetchedAt > REFRESH_MS) {
-      fetchedAt = Date.now();
-      fetched = read().then(
+    inFlight ??= read()
+      .then(
         (fresh) => {
           rows = fresh;
         },
         (err: unknown) => {
           logger.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'could not read sync metrics');
         },
-      );
-    }
-    return fetched;
+      )
+      .finally(() => {
+        inFlight = undefined;
+      });
+    return inFlight;
   };
 
   const labelNames = ['tenant', 'source'] as const;

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { createPgDb } from '@accounting/data-pg';
+import { createPgDb, getMigrationStatus, loadMigrations } from '@accounting/data-pg';
 import { BankSandboxAdapter } from '@accounting/service-core-accounting';
 import { ConfigError, loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
@@ -71,6 +71,11 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   });
 
   try {
+    const status = await getMigrationStatus(db, await loadMigrations());
+    if (status.pending.length > 0 || status.changed.length > 0) {
+      logger.error({ pending: status.pending, changed: status.changed }, `worker_sync_external: the database migrations are not applied: ${[...status.pending, ...status.changed].join(', ')} (start the BFF or run the migration job first)`);
+      return 3;
+    }
     const results = await runSyncWorker({
       db,
       bank,

@@ -58,7 +58,11 @@ export async function getSourceStatuses(
       provider_refreshed_at: iso(row.provider_refreshed_at),
       runs_total: Number(row.runs_total),
       errors_total: Number(row.errors_total),
-      recent_runs: row.recent_runs,
+      recent_runs: row.recent_runs.map((run) => ({
+        ...run,
+        started_at: new Date(run.started_at).toISOString(),
+        finished_at: run.finished_at ? new Date(run.finished_at).toISOString() : null,
+      })),
     };
   });
 }

@@ -1,0 +1,15 @@
+export { BankSandbox, createBankSandbox, DEFAULT_CONNECTIONS } from './BankSandbox.js';
+export type { BankSandboxOptions, ConnectionState, ConnectionSummary } from './BankSandbox.js';
+export type { ConnectionSpec } from './generateConnectionData.js';
+export { generateConnectionData } from './generateConnectionData.js';
+export { createBankSandboxApp } from './http/createBankSandboxApp.js';
+export type { BankSandboxAppDeps } from './http/createBankSandboxApp.js';
+export { startBankSandbox } from './startBankSandbox.js';
+export type { RunningBankSandbox, StartBankSandboxOptions } from './startBankSandbox.js';
+export { FaultQueue, faultSpecSchema } from './FaultQueue.js';
+export type { Fault, FaultSpec, FaultTarget, FaultType, MalformedVariant, QueuedFault } from './FaultQueue.js';
+export { RequestLog } from './RequestLog.js';
+export type { RequestLogEntry } from './RequestLog.js';
+export * from './errors.js';
+export type { NewTransactionInput, PostTransactionInput, TransactionPatch } from './schemas.js';
+export type { Account, ErrorBody, SyncRequest, SyncResponse, Transaction, TransactionStatus } from './types.js';

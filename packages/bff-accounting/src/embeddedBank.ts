@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto';
+import type { Db } from '@accounting/data-pg';
+import { BankSandboxAdapter } from '@accounting/service-core-accounting';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+import { runSyncWorker, summarize } from './worker/syncWorker.js';
+
+export interface EmbeddedBank {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The demo of the README's start command: the project's bank simulator on a loopback port and
+ * the sync worker's loop in-process, so a new user sees transactions and a live os/sources
+ * without any other step. Never used in production (`BANK_SBX_EMBEDDED` is off by default).
+ */
+export async function startEmbeddedBank(config: Config, db: Db, logger: Logger): Promise<EmbeddedBank> {
+  const { startBankSandbox } = await import('@accounting/bank-sandbox-sim');
+  const token = randomBytes(24).toString('hex');
+  const connectionIds = [...new Set(Object.values(config.bankSandbox.connections))];
+  const sandbox = await startBankSandbox({
+    token,
+    seed: 42,
+    host: '127.0.0.1',
+    connections: connectionIds.map((id) => ({ id, days: 30, perDay: 12 })),
+  });
+  const bank = new BankSandboxAdapter({ baseUrl: sandbox.url, token, timeoutMs: config.bankSandbox.timeoutMs });
+  const log = logger.child({ component: 'embedded_bank' });
+  log.info({ url: sandbox.url, connections: connectionIds }, `embedded bank simulator on ${sandbox.url}; syncing every ${config.sync.intervalMs / 1000} s`);
+
+  const stop = new AbortController();
+  let tick = 0;
+  let running: Promise<void> = Promise.resolve();
+  const syncOnce = async () => {
+    tick += 1;
+    if (tick > 1) {
+      // A little new activity each round, so the demo's sources visibly move.
+      for (const id of connectionIds) {
+        sandbox.sandbox.addTransaction(id, { amount: `-${1000 * (1 + (tick % 9))}`, description: `CARD 4821 DEMO PURCHASE ${tick}` });
+      }
+    }
+    try {
+      const results = await runSyncWorker({ db, bank, config, logger: log, signal: stop.signal });
+      log.info(`embedded sync: ${summarize(results).line}`);
+    } catch (err) {
+      log.error({ err }, 'embedded sync failed');
+    }
+  };
+  running = syncOnce();
+  const timer = setInterval(() => {
+    running = running.then(syncOnce);
+  }, config.sync.intervalMs);
+  timer.unref();
+
+  return {
+    url: sandbox.url,
+    async stop() {
+      clearInterval(timer);
+      stop.abort();
+      await running;
+      await sandbox.close();
+    },
+  };
+}
