@@ -61,10 +61,15 @@ export async function createTestSchema(prefix = 'vt'): Promise<TestSchema> {
   };
 }
 
-/** Throws a clear error when no PostgreSQL answers: database tests must not silently skip. */
+/**
+ * Throws a clear error when no PostgreSQL answers: database tests must not silently skip.
+ * Also creates the database-wide extensions the migrations use, once, so test files migrating
+ * their own schemas in parallel do not race to create them.
+ */
 export async function assertPostgresReachable(): Promise<void> {
   try {
     await admin((client) => client.query('SELECT 1'));
+    await admin((client) => client.query('CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public'));
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     throw new Error(

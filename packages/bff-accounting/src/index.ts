@@ -1,6 +1,7 @@
 import { createPgDb, createPgliteDb, loadMigrations, readSyncMetrics, runMigrations, type Db } from '@accounting/data-pg';
 import { createApp } from './app.js';
 import { startEmbeddedBank } from './embeddedBank.js';
+import { startHousekeeping } from './housekeeping.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
   const metrics = createMetrics({ syncMetrics: { read: () => readSyncMetrics(db), logger } });
   const readiness = createReadinessCheck(db, migrations, lifecycle);
   const app = createApp({ config, db, logger, metrics, readiness, lifecycle });
+  const stopHousekeeping = startHousekeeping(db, logger);
   const embedded = config.bankSandbox.embedded ? await startEmbeddedBank(config, db, logger) : undefined;
   const running = await listen(app, config.port, config.host);
   logger.info(
@@ -70,6 +72,7 @@ async function main(): Promise<void> {
     lifecycle.shuttingDown = true;
     logger.info({ signal, grace_ms: config.shutdownGraceMs }, 'shutting down: draining in-flight requests');
     await running.drain(config.shutdownGraceMs);
+    stopHousekeeping();
     await embedded?.stop();
     await db.close();
     logger.info('stopped');

@@ -38,7 +38,7 @@ describe('with enforcement on and the seeds allowlist', () => {
   it('lets the pilot tenant read the audit trail as operator (the seeds first curl)', async () => {
     const res = await request(t.app).get(AUDIT).set({ 'X-Tenant': 'default', 'X-User-Role': 'operator' });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ tenant: 'default', items: expect.any(Array) });
+    expect(res.body).toEqual({ tenant: 'default', items: expect.any(Array), next_cursor: null });
   });
 
   it('lets the pilot tenant read its sources as admin', async () => {
@@ -124,7 +124,7 @@ describe('with enforcement on and the seeds allowlist', () => {
   it('attaches the resolved tenant, role and user id for handlers: a manual review records them', async () => {
     const res = await request(t.app)
       .post(`${AUDIT}/manual-review`)
-      .set({ 'X-Tenant': 'pilot-a', 'X-User-Role': 'operator', 'X-User-Id': 'kim.operator' })
+      .set({ 'X-Tenant': 'pilot-a', 'X-User-Role': 'operator', 'X-User-Id': 'kim.operator', 'Idempotency-Key': 'policy-1' })
       .send({ subject_type: 'bank_tx', subject_id: 'tx_42', reason: 'amount looks wrong' });
     expect(res.status).toBe(201);
     const { rows } = await schema.db.query<{ tenant: string; actor_role: string; actor_id: string }>(
@@ -137,7 +137,7 @@ describe('with enforcement on and the seeds allowlist', () => {
   it('never shows another tenant the audit events of a tenant', async () => {
     await request(t.app)
       .post(`${AUDIT}/manual-review`)
-      .set({ 'X-Tenant': 'pilot-a', 'X-User-Role': 'operator' })
+      .set({ 'X-Tenant': 'pilot-a', 'X-User-Role': 'operator', 'Idempotency-Key': 'policy-2' })
       .send({ subject_type: 'bank_tx', subject_id: 'only-pilot-a', reason: 'check' });
     const res = await request(t.app).get(AUDIT).set({ 'X-Tenant': 'default', 'X-User-Role': 'operator' });
     expect(res.status).toBe(200);

@@ -6,3 +6,4 @@ export * from './repositories/auditEvents.js';
 export * from './repositories/externalSources.js';
 export * from './repositories/externalLedger.js';
 export * from './repositories/syncRuns.js';
+export * from './repositories/idempotencyKeys.js';

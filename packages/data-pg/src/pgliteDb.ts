@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { PG_TYPE, type Db, type Queryable, type QueryResult, type Session } from './db.js';
 
 const identity = (value: string): string => value;
@@ -26,6 +27,8 @@ export async function createPgliteDb(dataDir?: string): Promise<Db> {
   if (dataDir) await mkdir(dataDir, { recursive: true });
   const pglite = await PGlite.create(dataDir, {
     parsers: { [PG_TYPE.INT8]: identity, [PG_TYPE.DATE]: identity },
+    // The migrations use pg_trgm (audit search); PGlite ships it as a loadable extension.
+    extensions: { pg_trgm },
   });
   const root = txQueryable(pglite);
   const transaction = <T>(fn: (tx: Queryable) => Promise<T>): Promise<T> =>

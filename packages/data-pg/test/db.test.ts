@@ -86,7 +86,7 @@ describe('PGlite with a data directory', () => {
     const second = await createPgliteDb(dir);
     try {
       expect((await runMigrations(second)).applied).toEqual([]);
-      const events = await listAuditEvents(second, 'default', { limit: 10 });
+      const { items: events } = await listAuditEvents(second, 'default', { limit: 10 });
       expect(events.map((e) => e.subject_id)).toEqual(['restart-1']);
     } finally {
       await second.close();

@@ -44,10 +44,30 @@ export class NotFoundError extends DomainError {
   readonly kind = 'not_found';
 }
 
+/** A request input outside the body failed validation, with its own error code (400). */
+export class InvalidInputError extends DomainError {
+  readonly code: string;
+  readonly kind = 'invalid_input';
+  constructor(message: string, code: string, details: Record<string, unknown> = {}) {
+    super(message, details);
+    this.code = code;
+  }
+}
+
 export class ConflictError extends DomainError {
   readonly code: string;
   readonly kind = 'conflict';
   constructor(message: string, code = 'CONFLICT', details: Record<string, unknown> = {}) {
+    super(message, details);
+    this.code = code;
+  }
+}
+
+/** The request is well-formed but cannot be processed as it stands (422). */
+export class UnprocessableError extends DomainError {
+  readonly code: string;
+  readonly kind = 'unprocessable';
+  constructor(message: string, code: string, details: Record<string, unknown> = {}) {
     super(message, details);
     this.code = code;
   }

@@ -5,3 +5,5 @@ export * from './adapters/BankSandboxError.js';
 export * from './adapters/bankSandboxContract.js';
 export * from './sync/syncExternalSource.js';
 export * from './sync/sourceStatus.js';
+export * from './audit/auditTrail.js';
+export * from './idempotency/runIdempotent.js';

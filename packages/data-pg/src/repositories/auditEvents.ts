@@ -27,7 +27,7 @@ export interface NewAuditEvent {
 
 interface AuditRow {
   id: string;
-  ts: Date;
+  ts: string;
   actor_role: string;
   actor_id: string | null;
   action: string;
@@ -38,12 +38,14 @@ interface AuditRow {
   request_id: string | null;
 }
 
-const COLUMNS = 'id, ts, actor_role, actor_id, action, subject_type, subject_id, summary, details, request_id';
+/** `ts` as ISO 8601 with microseconds: what the API shows, and what `from`/`to` may repeat exactly. */
+const TS_ISO = `to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+const COLUMNS = `id, ${TS_ISO} AS ts, actor_role, actor_id, action, subject_type, subject_id, summary, details, request_id`;
 
 function toAuditEvent(row: AuditRow): AuditEvent {
   return {
     id: row.id,
-    ts: row.ts.toISOString(),
+    ts: row.ts,
     actor: { role: row.actor_role, id: row.actor_id },
     action: row.action,
     subject_type: row.subject_type,
@@ -75,11 +77,79 @@ export async function appendAuditEvent(db: Queryable, tenant: string, event: New
   return toAuditEvent(rows[0] as AuditRow);
 }
 
-/** The tenant's newest audit events, newest first. */
-export async function listAuditEvents(db: Queryable, tenant: string, options: { limit: number }): Promise<AuditEvent[]> {
-  const { rows } = await db.query<AuditRow>(
-    `SELECT ${COLUMNS} FROM audit_events WHERE tenant = $1 ORDER BY ts DESC, id DESC LIMIT $2`,
-    [tenant, options.limit],
+/** Filters of the audit list; every one is optional and they combine with AND. */
+export interface AuditFilter {
+  /** Any of these actions. */
+  actions?: readonly string[];
+  subjectId?: string;
+  /** The actor's id (`X-User-Id`) or role. */
+  actor?: string;
+  /** Inclusive lower bound of `ts`, an ISO 8601 timestamp (microseconds kept). */
+  from?: string;
+  /** Exclusive upper bound of `ts`, an ISO 8601 timestamp. */
+  to?: string;
+  /** Case-insensitive substring of subject id or summary. */
+  q?: string;
+}
+
+/** Where a page ended: the last row's `ts` in microseconds since the epoch, and its id. */
+export interface AuditPosition {
+  tsMicros: string;
+  id: string;
+}
+
+export interface AuditPage {
+  items: AuditEvent[];
+  /** Present when more rows follow. */
+  next: AuditPosition | null;
+}
+
+/** The search expression; it must stay identical to the trigram index of migration 004. */
+const SEARCH_EXPRESSION = `(coalesce(subject_id, '') || ' ' || summary)`;
+
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/**
+ * One page of the tenant's audit events, newest first (ties broken by id), after `after`.
+ * Keyset pagination: a page costs the same at any depth, and rows inserted meanwhile (newer)
+ * never shift what the next page returns.
+ */
+export async function listAuditEvents(
+  db: Queryable,
+  tenant: string,
+  options: { filter?: AuditFilter; limit: number; after?: AuditPosition | null },
+): Promise<AuditPage> {
+  const filter = options.filter ?? {};
+  const params: unknown[] = [tenant];
+  const where = ['tenant = $1'];
+  const param = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  if (filter.actions?.length) where.push(`action = ANY(${param(filter.actions)}::text[])`);
+  if (filter.subjectId !== undefined) where.push(`subject_id = ${param(filter.subjectId)}`);
+  if (filter.actor !== undefined) {
+    const actor = param(filter.actor);
+    where.push(`(actor_id = ${actor} OR actor_role = ${actor})`);
+  }
+  if (filter.from) where.push(`ts >= ${param(filter.from)}::timestamptz`);
+  if (filter.to) where.push(`ts < ${param(filter.to)}::timestamptz`);
+  if (filter.q) where.push(`${SEARCH_EXPRESSION} ILIKE ${param(`%${escapeLike(filter.q)}%`)}`);
+  if (options.after) {
+    const ts = param(options.after.tsMicros);
+    const id = param(options.after.id);
+    where.push(`(ts, id) < (timestamptz 'epoch' + ${ts}::bigint * interval '1 microsecond', ${id}::bigint)`);
+  }
+  const { rows } = await db.query<AuditRow & { ts_micros: string }>(
+    `SELECT ${COLUMNS}, (extract(epoch FROM ts) * 1000000)::bigint AS ts_micros
+     FROM audit_events WHERE ${where.join(' AND ')}
+     ORDER BY ts DESC, id DESC LIMIT ${param(options.limit + 1)}`,
+    params,
   );
-  return rows.map(toAuditEvent);
+  const page = rows.slice(0, options.limit);
+  const last = page.at(-1);
+  return {
+    items: page.map(toAuditEvent),
+    next: rows.length > options.limit && last ? { tsMicros: last.ts_micros, id: last.id } : null,
+  };
 }
