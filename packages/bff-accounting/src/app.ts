@@ -11,6 +11,7 @@ import { requestLogger } from './middleware/requestLogger.js';
 import { API_ROUTES } from './policy/permissions.js';
 import type { Lifecycle, ReadinessReport } from './readiness.js';
 import { createAuditRouter } from './routes/auditRouter.js';
+import { createExportsRouter } from './routes/exportsRouter.js';
 import { createOpsRouter } from './routes/opsRouter.js';
 import { createSourcesRouter } from './routes/sourcesRouter.js';
 import './types.js';
@@ -41,7 +42,7 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
 
-  app.use(createOpsRouter({ metrics, readiness: deps.readiness }));
+  app.use(createOpsRouter({ metrics, readiness: deps.readiness, exports: config.exportSigning.secret ? 'enabled' : 'disabled' }));
 
   app.use(
     '/v1',
@@ -50,6 +51,7 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use(createAuditRouter({ db }));
   app.use(createSourcesRouter({ db, config }));
+  app.use(createExportsRouter({ db, config }));
 
   app.use(notFound());
   app.use(errorHandler());

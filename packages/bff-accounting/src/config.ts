@@ -62,6 +62,7 @@ const schema = z
     PGLITE_DATA_DIR: z.string().default('.data/pglite'),
     REQUEST_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/, 'must look like 100kb or 1mb').default('1mb'),
     SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+    SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
     OS_POLICY_BRIDGE_ENFORCE: z.enum(['true', 'false']).transform((value) => value === 'true').default(true),
     OS_ROLE_MAP_JSON: jsonVariable(
       z.record(z.string().min(1), z.enum(INTERNAL_ROLES, `roles must map to one of ${INTERNAL_ROLES.join(', ')}`)),
@@ -84,6 +85,8 @@ const schema = z
     SYNC_DEADLINE_SECONDS: z.coerce.number().int().min(10).max(3_600).default(240),
     SYNC_INTERVAL_SECONDS: z.coerce.number().int().min(5).max(3_600).default(60),
     EXTERNAL_SYNC_STALE_MINUTES: z.coerce.number().int().min(1).max(1_440).default(5),
+    FEEDBACK_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+    BACKOFFICE_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('http://localhost:8081/backoffice/'),
     EXPORT_SIGN_SECRET: signingSecret.optional(),
     EXPORT_SIGN_SECRET_PREV: signingSecret.optional(),
   })
@@ -105,6 +108,8 @@ export interface Config {
     | { readonly kind: 'pglite'; readonly dataDir: string };
   readonly requestBodyLimit: string;
   readonly shutdownGraceMs: number;
+  /** On SIGTERM, keep serving (with /ready at 503) this long before draining, so load balancers notice. */
+  readonly shutdownDelayMs: number;
   readonly policy: {
     readonly enforce: boolean;
     readonly roleMap: Readonly<Record<string, InternalRole>>;
@@ -128,6 +133,12 @@ export interface Config {
     readonly intervalMs: number;
     /** `stale` on os/sources once the last success is older than this. */
     readonly staleAfterSeconds: number;
+  };
+  readonly feedback: {
+    /** Slack-compatible webhook for failure cases; a secret (its URL carries a token): never logged. */
+    readonly webhookUrl: string | undefined;
+    /** Where the Backoffice lives, for the deep links in feedback messages. */
+    readonly backofficeBaseUrl: string;
   };
   readonly exportSigning: {
     readonly secret: string | undefined;
@@ -172,6 +183,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : { kind: 'pglite', dataDir: e.PGLITE_DATA_DIR },
     requestBodyLimit: e.REQUEST_BODY_LIMIT,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
     policy: {
       enforce: e.OS_POLICY_BRIDGE_ENFORCE,
       roleMap: e.OS_ROLE_MAP_JSON,
@@ -192,6 +204,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       intervalMs: e.SYNC_INTERVAL_SECONDS * 1_000,
       staleAfterSeconds: e.EXTERNAL_SYNC_STALE_MINUTES * 60,
     },
+    feedback: { webhookUrl: e.FEEDBACK_WEBHOOK_URL, backofficeBaseUrl: e.BACKOFFICE_BASE_URL },
     exportSigning: { secret: e.EXPORT_SIGN_SECRET, previousSecret: e.EXPORT_SIGN_SECRET_PREV },
   });
 }

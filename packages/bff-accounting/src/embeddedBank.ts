@@ -32,6 +32,7 @@ export async function startEmbeddedBank(config: Config, db: Db, logger: Logger):
   const stop = new AbortController();
   let tick = 0;
   let running: Promise<void> = Promise.resolve();
+  let busy = false;
   const syncOnce = async () => {
     tick += 1;
     if (tick > 1) {
@@ -47,10 +48,15 @@ export async function startEmbeddedBank(config: Config, db: Db, logger: Logger):
       log.error({ err }, 'embedded sync failed');
     }
   };
-  running = syncOnce();
-  const timer = setInterval(() => {
-    running = running.then(syncOnce);
-  }, config.sync.intervalMs);
+  const tickOnce = () => {
+    if (busy) return; // the previous round is still running: skip this tick rather than queue
+    busy = true;
+    running = syncOnce().finally(() => {
+      busy = false;
+    });
+  };
+  tickOnce();
+  const timer = setInterval(tickOnce, config.sync.intervalMs);
   timer.unref();
 
   return {

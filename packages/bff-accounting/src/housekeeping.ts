@@ -1,23 +1,51 @@
-import { deleteExpiredIdempotencyKeys, type Db } from '@accounting/data-pg';
+import { deleteExpiredIdempotencyKeys, pruneSyncRuns, type Db } from '@accounting/data-pg';
+import { dispatchFeedbackOnce } from '@accounting/service-core-accounting';
+import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 
 const HOUR_MS = 3_600_000;
+/** Sync run history kept for os/sources and investigations; totals live on in external_sync_state. */
+const SYNC_RUN_RETENTION_DAYS = 30;
+const FEEDBACK_POLL_MS = 2_000;
+
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /**
- * Deletes idempotency keys past their 30-day retention, now and then every hour. Several
- * replicas doing it at once is harmless (the DELETE is idempotent). Returns a stop function.
+ * The BFF's background jobs: purge idempotency keys past their 30-day retention and sync runs
+ * older than 30 days (at start and hourly), and, when `FEEDBACK_WEBHOOK_URL` is set, deliver queued feedback cases. Several
+ * replicas running them at once is safe (idempotent DELETE; leased outbox rows). Returns stop().
  */
-export function startHousekeeping(db: Db, logger: Logger, intervalMs = HOUR_MS): () => void {
+export function startBackgroundJobs(db: Db, config: Config, logger: Logger): () => void {
   const purge = async () => {
     try {
       const deleted = await deleteExpiredIdempotencyKeys(db);
-      if (deleted > 0) logger.info({ deleted }, 'purged expired idempotency keys');
+      const pruned = await pruneSyncRuns(db, SYNC_RUN_RETENTION_DAYS);
+      if (deleted + pruned > 0) logger.info({ idempotency_keys: deleted, sync_runs: pruned }, 'housekeeping: purged expired rows');
     } catch (err) {
-      logger.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'could not purge idempotency keys');
+      logger.warn({ err: { message: message(err) } }, 'housekeeping: could not purge expired rows');
     }
   };
   void purge();
-  const timer = setInterval(() => void purge(), intervalMs);
-  timer.unref();
-  return () => clearInterval(timer);
+  const timers = [setInterval(() => void purge(), HOUR_MS)];
+
+  const { webhookUrl, backofficeBaseUrl } = config.feedback;
+  if (webhookUrl) {
+    let busy = false;
+    timers.push(
+      setInterval(() => {
+        if (busy) return;
+        busy = true;
+        dispatchFeedbackOnce(db, { webhookUrl, backofficeBaseUrl })
+          .then(({ delivered, failed }) => {
+            if (delivered + failed > 0) logger.info({ delivered, failed }, 'feedback webhook round');
+          })
+          .catch((err: unknown) => logger.warn({ err: { message: message(err) } }, 'feedback dispatch failed'))
+          .finally(() => {
+            busy = false;
+          });
+      }, FEEDBACK_POLL_MS),
+    );
+  }
+  for (const timer of timers) timer.unref();
+  return () => timers.forEach((timer) => clearInterval(timer));
 }

@@ -1,7 +1,7 @@
 import { createPgDb, createPgliteDb, loadMigrations, readSyncMetrics, runMigrations, type Db } from '@accounting/data-pg';
 import { createApp } from './app.js';
 import { startEmbeddedBank } from './embeddedBank.js';
-import { startHousekeeping } from './housekeeping.js';
+import { startBackgroundJobs } from './housekeeping.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   const metrics = createMetrics({ syncMetrics: { read: () => readSyncMetrics(db), logger } });
   const readiness = createReadinessCheck(db, migrations, lifecycle);
   const app = createApp({ config, db, logger, metrics, readiness, lifecycle });
-  const stopHousekeeping = startHousekeeping(db, logger);
+  const stopBackgroundJobs = startBackgroundJobs(db, config, logger);
   const embedded = config.bankSandbox.embedded ? await startEmbeddedBank(config, db, logger) : undefined;
   const running = await listen(app, config.port, config.host);
   logger.info(
@@ -70,9 +70,11 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string) => {
     if (lifecycle.shuttingDown) return;
     lifecycle.shuttingDown = true;
-    logger.info({ signal, grace_ms: config.shutdownGraceMs }, 'shutting down: draining in-flight requests');
+    logger.info({ signal, delay_ms: config.shutdownDelayMs, grace_ms: config.shutdownGraceMs }, 'shutting down: /ready answers 503, then draining');
+    // Keep accepting while probes and load balancers see /ready fail, then stop and drain.
+    if (config.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
     await running.drain(config.shutdownGraceMs);
-    stopHousekeeping();
+    stopBackgroundJobs();
     await embedded?.stop();
     await db.close();
     logger.info('stopped');

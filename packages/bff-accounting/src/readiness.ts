@@ -4,6 +4,9 @@ export type ReadinessReport =
   | { ready: true; database: string; migrations: number }
   | { ready: false; reason: string; detail: string };
 
+/** Signed exports are `disabled` without `EXPORT_SIGN_SECRET`; `/ready` says which (still 200). */
+export type ExportsStatus = 'enabled' | 'disabled';
+
 export interface Lifecycle {
   /** Set on SIGTERM/SIGINT: `/ready` turns 503 so the load balancer stops sending traffic. */
   shuttingDown: boolean;

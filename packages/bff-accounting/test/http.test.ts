@@ -79,6 +79,28 @@ describe('error shapes', () => {
     expect(res.body).toMatchObject({ error_code: 'PAYLOAD_TOO_LARGE', request_id: expect.any(String) });
   });
 
+  it('answers a corrupt compressed body with 400, not 500', async () => {
+    const res = await request(t.app)
+      .post('/v1/accounting/audit/manual-review')
+      .set(operator)
+      .set({ 'Content-Type': 'application/json', 'Content-Encoding': 'gzip', 'Idempotency-Key': 'gz-1' })
+      .send('definitely not gzip');
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ error_code: 'INVALID_REQUEST', request_id: expect.any(String) });
+  });
+
+  it.each([
+    ['a NUL character', 'bad\u0000reason'],
+    ['a lone surrogate', 'bad\ud800reason'],
+  ])('answers text with %s with 400 VALIDATION_FAILED, not 500', async (_name, reason) => {
+    const res = await request(t.app)
+      .post('/v1/accounting/audit/manual-review')
+      .set({ ...operator, 'Idempotency-Key': `text-${reason.length}-${_name.length}`, 'Content-Type': 'application/json' })
+      .send(`{"subject_type":"bank_tx","subject_id":"tx_1","reason":${JSON.stringify(reason)}}`);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ error_code: 'VALIDATION_FAILED', issues: [{ path: 'reason', message: expect.stringContaining('cannot be stored') }] });
+  });
+
   it('answers input that fails validation with 400 VALIDATION_FAILED and the issues', async () => {
     const res = await request(t.app).get('/v1/accounting/audit?limit=0').set(operator);
     expect(res.status).toBe(400);

@@ -27,6 +27,10 @@ describe('the permission table', () => {
     }
   });
 
+  it('lists only /v1 routes, which the policy bridge gates', () => {
+    for (const route of Object.values(API_ROUTES)) expect(route.path.startsWith('/v1/')).toBe(true);
+  });
+
   it('is mirrored exactly by docs/POLICY.md', async () => {
     const doc = await readFile(new URL('../../../docs/POLICY.md', import.meta.url), 'utf8');
     for (const route of Object.values(API_ROUTES)) {

@@ -69,4 +69,20 @@ describe('the process', () => {
       await bff.stop();
     }
   });
+
+  it('answers /ready with 503 during SHUTDOWN_DELAY_MS, then drains and exits 0', async () => {
+    const bff = spawnBff({ USE_PG: '1', DATABASE_URL: schema.url, PORT: '0', HOST: '127.0.0.1', SHUTDOWN_DELAY_MS: '3000' });
+    try {
+      const port = await bff.port();
+      bff.child.kill('SIGTERM');
+      await bff.waitFor(/shutting down/);
+      const ready = await fetch(`http://127.0.0.1:${port}/ready`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toMatchObject({ reason: 'SHUTTING_DOWN' });
+      expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+      expect(await bff.exited).toBe(0);
+    } finally {
+      await bff.stop();
+    }
+  });
 });

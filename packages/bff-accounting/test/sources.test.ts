@@ -119,6 +119,16 @@ describe('PUT /v1/accounting/os/sources/{source}', () => {
     expect(rows).toEqual([]);
   });
 
+  it('refuses to move a source that holds synced data to another connection (409), and writes nothing', async () => {
+    const res = await request(t.app).put('/v1/accounting/os/sources/bank_sbx').set(admin).send({ kind: 'bank_sbx', connection_id: 'conn_other' });
+    expect(res.status).toBe(409);
+    expect(res.body).toMatchObject({ error_code: 'SOURCE_CONNECTION_LOCKED', source: 'bank_sbx' });
+    const { rows } = await schema.db.query(`SELECT connection_id FROM external_sources WHERE tenant = 'default' AND source = 'bank_sbx'`);
+    expect(rows).toEqual([{ connection_id: 'conn_default' }]);
+    const same = await request(t.app).put('/v1/accounting/os/sources/bank_sbx').set(admin).send({ kind: 'bank_sbx', connection_id: 'conn_default', enabled: true });
+    expect(same.status).toBe(200);
+  });
+
   it('is for admins only', async () => {
     const res = await request(t.app).put('/v1/accounting/os/sources/x').set(viewer).send({ kind: 'bank_sbx', connection_id: 'c' });
     expect(res.status).toBe(403);

@@ -89,6 +89,8 @@ describe('worker_sync_external.mjs', () => {
       { outcome: 'failed', error_code: 'ABANDONED' },
       { outcome: 'succeeded', error_code: null },
     ]);
+    const state = await schema.db.query(`SELECT runs_total, errors_total FROM external_sync_state WHERE tenant = 'default'`);
+    expect(state.rows).toEqual([{ runs_total: '2', errors_total: '1' }]);
   });
 
   it('lets only one of two workers started at the same moment sync a source; the other skips and exits 0', async () => {

@@ -7,3 +7,5 @@ export * from './repositories/externalSources.js';
 export * from './repositories/externalLedger.js';
 export * from './repositories/syncRuns.js';
 export * from './repositories/idempotencyKeys.js';
+export * from './repositories/auditExport.js';
+export * from './repositories/feedbackOutbox.js';

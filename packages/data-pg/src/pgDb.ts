@@ -47,7 +47,12 @@ async function runInTransaction<T>(client: pg.PoolClient, fn: (tx: Queryable) =>
     await client.query('COMMIT');
     return result;
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    try {
+      await client.query('ROLLBACK');
+    } catch (rollbackError) {
+      // The connection is in an unknown state: tell the caller so it destroys the client.
+      (err as { connectionBroken?: Error }).connectionBroken = rollbackError as Error;
+    }
     throw err;
   }
 }
@@ -97,10 +102,14 @@ export function createPgDb(options: PgDbOptions): Db {
     },
     async transaction<T>(fn: (tx: Queryable) => Promise<T>) {
       const client = await pool.connect();
+      let broken: Error | undefined;
       try {
         return await runInTransaction(client, fn);
+      } catch (err) {
+        broken = (err as { connectionBroken?: Error }).connectionBroken;
+        throw err;
       } finally {
-        client.release();
+        client.release(broken);
       }
     },
     async close() {

@@ -7,3 +7,7 @@ export * from './sync/syncExternalSource.js';
 export * from './sync/sourceStatus.js';
 export * from './audit/auditTrail.js';
 export * from './idempotency/runIdempotent.js';
+export * from './exports/index.js';
+export * from './audit/recordAuditEvent.js';
+export * from './feedback/dispatchFeedback.js';
+export * from './text.js';

@@ -46,11 +46,51 @@ describe('BankSandboxAdapter', () => {
   });
 });
 
+describe('BankSandboxAdapter against a hostile bank', () => {
+  const hostile = (response: () => Response) =>
+    new BankSandboxAdapter({ baseUrl: 'http://bank.invalid', token: BANK_TOKEN, fetch: async () => response(), sleep: async () => undefined });
+
+  it('treats any 401 as INVALID_TOKEN, body or not, without retrying', async () => {
+    await expect(hostile(() => new Response('', { status: 401 })).listAccounts('c')).rejects.toMatchObject({ code: 'INVALID_TOKEN', attempts: 1 });
+  });
+
+  it('falls back to its own backoff for a Retry-After it cannot read', async () => {
+    const waits: number[] = [];
+    const bank = new BankSandboxAdapter({
+      baseUrl: 'http://bank.invalid',
+      token: BANK_TOKEN,
+      maxAttempts: 3,
+      random: () => 1,
+      sleep: async (ms) => {
+        waits.push(ms);
+      },
+      fetch: async () => new Response('{}', { status: 429, headers: { 'Retry-After': '1.5' } }),
+    });
+    await expect(bank.listAccounts('c')).rejects.toMatchObject({ code: 'RATE_LIMITED', attempts: 3 });
+    expect(waits).toEqual([250, 500]);
+  });
+
+  it('stops waiting and retrying when the caller cancels', async () => {
+    const stop = new AbortController();
+    const bank = new BankSandboxAdapter({
+      baseUrl: 'http://bank.invalid',
+      token: BANK_TOKEN,
+      fetch: async () => {
+        stop.abort();
+        return new Response('', { status: 503 });
+      },
+    });
+    await expect(bank.syncTransactions({ connectionId: 'c', cursor: null, count: 1, startDate: '2026-11-01' }, stop.signal)).rejects.toMatchObject({ code: 'TIMEOUT', attempts: 1 });
+  });
+});
+
 describe('parseRetryAfter', () => {
   it('reads seconds and HTTP dates, and ignores garbage', () => {
     expect(parseRetryAfter('7')).toBe(7_000);
     expect(parseRetryAfter('Sun, 22 Nov 2026 03:00:10 GMT', Date.parse('2026-11-22T03:00:00Z'))).toBe(10_000);
     expect(parseRetryAfter('soon')).toBeUndefined();
+    expect(parseRetryAfter('1.5')).toBeUndefined();
+    expect(parseRetryAfter('-1')).toBeUndefined();
     expect(parseRetryAfter(null)).toBeUndefined();
   });
 });

@@ -173,20 +173,61 @@ describe('syncing a bank source', () => {
 
   it('restarts from the run starting cursor when the data changes during pagination', async () => {
     await sync();
+    const startCursor = await readSyncCursor(db, 'default', source);
     for (let i = 0; i < 60; i += 1) bank.sandbox.addTransaction('conn_default', { amount: `-${1000 + i}`, booked_date: '2026-11-21' });
     const inner = adapter();
-    let calls = 0;
+    const cursors: (string | null)[] = [];
     const mutating: BankSyncClient = {
       async syncTransactions(request) {
-        calls += 1;
-        if (calls === 2) bank.sandbox.addTransaction('conn_default', { amount: '-777', booked_date: '2026-11-21' });
+        cursors.push(request.cursor);
+        if (cursors.length === 2) bank.sandbox.addTransaction('conn_default', { amount: '-777', booked_date: '2026-11-21' });
         return inner.syncTransactions(request);
       },
     };
-    bank.sandbox.faults.inject({ type: 'mutation_during_pagination' });
     const outcome = await sync(mutating);
-    expect(outcome.status).toBe('succeeded');
+    expect(outcome).toMatchObject({ status: 'succeeded', fullResync: false });
+    // Page 2 met the mutation; the loop went back to the cursor the run started with.
+    expect(cursors[0]).toBe(startCursor);
+    expect(cursors[2]).toBe(startCursor);
     expect(await stored()).toEqual(expected());
+  });
+
+  it('tombstones a transaction removed while a full sync was paging, after the restart', async () => {
+    const inner = adapter();
+    let calls = 0;
+    let firstPageId: string | undefined;
+    const removing: BankSyncClient = {
+      async syncTransactions(request) {
+        calls += 1;
+        if (calls === 2 && firstPageId) bank.sandbox.removeTransaction('conn_default', firstPageId);
+        const page = await inner.syncTransactions(request);
+        if (calls === 1) firstPageId = page.value.added[0]?.transaction_id;
+        return page;
+      },
+    };
+    const outcome = await sync(removing);
+    expect(outcome.status).toBe('succeeded');
+    expect(firstPageId).toBeDefined();
+    expect((await stored()).map((row) => row[0])).not.toContain(firstPageId);
+    expect(await stored()).toEqual(expected());
+  });
+
+  it('stops a bank that answers has_more with the same cursor forever', async () => {
+    const looping: BankSyncClient = {
+      async syncTransactions() {
+        return { value: { added: [], modified: [], removed: [], next_cursor: 'same', has_more: true }, attempts: 1 };
+      },
+    };
+    await syncExternalSource(db, adapter(), target(), OPTIONS);
+    const outcome = await sync(looping);
+    expect(outcome).toMatchObject({ status: 'failed', errorCode: 'MALFORMED_RESPONSE' });
+  });
+
+  it('fails a page whose text PostgreSQL cannot store, clearly and without storing it', async () => {
+    bank.sandbox.addTransaction('conn_default', { amount: '-100', description: 'BAD\u0000BYTE', booked_date: '2026-11-21' });
+    const outcome = await sync();
+    expect(outcome).toMatchObject({ status: 'failed', errorCode: 'MALFORMED_RESPONSE' });
+    if (outcome.status === 'failed') expect(outcome.message).toMatch(/cannot be stored/);
   });
 
   it('restarts a full sync whose snapshot changed while paging', async () => {
@@ -234,6 +275,8 @@ describe('syncing a bank source', () => {
       [source],
     );
     expect(state.rows[0]).toEqual({ errors_total: '1', runs_total: '1', last_error_code: 'MALFORMED_RESPONSE' });
+    const feedback = await db.query(`SELECT action FROM feedback_outbox WHERE tenant = 'default' AND subject_id = $1`, [source]);
+    expect(feedback.rows).toEqual([{ action: 'external_sync_failed' }]);
   });
 
   it('does not retry a wrong token, and the token is nowhere in what was recorded', async () => {

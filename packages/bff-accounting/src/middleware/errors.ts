@@ -1,5 +1,13 @@
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
-import { DomainError, NotFoundError, ValidationError, type ErrorKind, type ValidationIssue } from '@accounting/service-core-accounting';
+import {
+  DomainError,
+  isStorableText,
+  NotFoundError,
+  STORABLE_TEXT_MESSAGE,
+  ValidationError,
+  type ErrorKind,
+  type ValidationIssue,
+} from '@accounting/service-core-accounting';
 import { z } from 'zod';
 
 /** The one HTTP status for each kind of domain error. */
@@ -45,8 +53,27 @@ export function toValidationIssues(error: z.ZodError): ValidationIssue[] {
   return error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
 }
 
-/** Parses handler input; a mismatch becomes a `ValidationError` (400 VALIDATION_FAILED). */
+/** Paths of strings the database could not store (NUL, lone surrogates), anywhere in `value`. */
+function unstorablePaths(value: unknown, path: string[] = []): string[] {
+  if (typeof value === 'string') return isStorableText(value) ? [] : [path.join('.')];
+  if (value && typeof value === 'object') {
+    return Object.entries(value).flatMap(([key, inner]) => [
+      ...(isStorableText(key) ? [] : [[...path, '(key)'].join('.')]),
+      ...unstorablePaths(inner, [...path, key]),
+    ]);
+  }
+  return [];
+}
+
+/**
+ * Parses handler input; a mismatch becomes a `ValidationError` (400 VALIDATION_FAILED). Strings
+ * PostgreSQL cannot store are refused here too, for every route, so they never cause a 500.
+ */
 export function parseInput<T extends z.ZodType>(schema: T, value: unknown, what = 'request'): z.output<T> {
+  const unstorable = unstorablePaths(value);
+  if (unstorable.length > 0) {
+    throw new ValidationError(`${what} is not valid`, unstorable.map((path) => ({ path, message: STORABLE_TEXT_MESSAGE })));
+  }
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw new ValidationError(`${what} is not valid`, toValidationIssues(parsed.error));
   return parsed.data;
@@ -59,8 +86,12 @@ function classify(err: unknown): HttpError {
   if (err instanceof z.ZodError) {
     return { status: 400, code: 'VALIDATION_FAILED', message: 'request is not valid', details: { issues: toValidationIssues(err) } };
   }
-  const type = (err as { type?: unknown } | null)?.type;
+  const { type, status, expose } = (err ?? {}) as { type?: unknown; status?: unknown; expose?: unknown };
   if (typeof type === 'string' && BODY_PARSER_ERRORS[type]) return BODY_PARSER_ERRORS[type];
+  // Other client errors raised while reading the body (e.g. a corrupt gzip body).
+  if (typeof status === 'number' && status >= 400 && status < 500 && expose === true) {
+    return { status: 400, code: 'INVALID_REQUEST', message: 'request body could not be read' };
+  }
   return INTERNAL;
 }
 

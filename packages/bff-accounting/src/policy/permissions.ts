@@ -38,6 +38,9 @@ export const API_ROUTES = {
   listSources: { method: 'GET', path: '/v1/accounting/os/sources', permission: 'sources:read' },
   getSource: { method: 'GET', path: '/v1/accounting/os/sources/:source', permission: 'sources:read' },
   putSource: { method: 'PUT', path: '/v1/accounting/os/sources/:source', permission: 'sources:write' },
+  exportAuditEvents: { method: 'GET', path: '/v1/accounting/exports/audit', permission: 'exports:read' },
+  getExportSignature: { method: 'GET', path: '/v1/accounting/exports/:exportId/signature', permission: 'exports:read' },
+  verifyExport: { method: 'POST', path: '/v1/accounting/exports/verify', permission: 'exports:read' },
 } as const satisfies Record<string, ApiRoute>;
 
 export type ApiRouteName = keyof typeof API_ROUTES;

@@ -1,15 +1,16 @@
 import { Router } from 'express';
 import { errorBody } from '../middleware/errors.js';
 import type { Metrics } from '../metrics.js';
-import type { ReadinessReport } from '../readiness.js';
+import type { ExportsStatus, ReadinessReport } from '../readiness.js';
 
 export interface OpsRouterDeps {
   metrics: Metrics;
   readiness: () => Promise<ReadinessReport>;
+  exports: ExportsStatus;
 }
 
 /** `/health` (liveness, no I/O), `/ready` (database and migrations) and `/metrics`; never gated. */
-export function createOpsRouter({ metrics, readiness }: OpsRouterDeps): Router {
+export function createOpsRouter({ metrics, readiness, exports }: OpsRouterDeps): Router {
   const router = Router();
 
   router.get('/health', (_req, res) => {
@@ -19,7 +20,7 @@ export function createOpsRouter({ metrics, readiness }: OpsRouterDeps): Router {
   router.get('/ready', async (req, res) => {
     const report = await readiness();
     if (report.ready) {
-      res.json({ status: 'ready', database: report.database, migrations: report.migrations });
+      res.json({ status: 'ready', database: report.database, migrations: report.migrations, exports });
       return;
     }
     req.log.warn({ reason: report.reason, detail: report.detail }, 'not ready');

@@ -37,7 +37,7 @@ export function createSourcesRouter({ db, config, now = () => new Date() }: Sour
   addRoute(router, API_ROUTES.getSource, async (req, res) => {
     const { tenant } = policyOf(req);
     const { source } = parseInput(sourceParams, req.params, 'path');
-    const found = (await getSourceStatuses(db, tenant, statusOptions())).find((s) => s.source === source);
+    const [found] = await getSourceStatuses(db, tenant, { ...statusOptions(), only: source });
     // The same answer whether the source is missing or belongs to another tenant.
     if (!found) throw new NotFoundError('no such source');
     res.json({ tenant, ...found });

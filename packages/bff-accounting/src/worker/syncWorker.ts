@@ -37,7 +37,8 @@ export interface SyncWorkerOptions {
 export interface SyncWorkerResult {
   tenant: string;
   source: string;
-  outcome: SyncOutcome | { status: 'skipped'; reason: 'DEADLINE' };
+  /** `DEADLINE`: not started before the worker stopped; `ERROR`: failed in a way that could not be recorded. */
+  outcome: SyncOutcome | { status: 'skipped'; reason: 'DEADLINE' | 'ERROR' };
 }
 
 /** Syncs every enabled source of every tenant (or the selected ones), one after another. */
@@ -55,17 +56,28 @@ export async function runSyncWorker(options: SyncWorkerOptions): Promise<SyncWor
       logger.warn(context, 'sync skipped: worker deadline reached');
       continue;
     }
-    const outcome = await syncExternalSource(db, bank, { ...context, connectionId: source.connectionId }, {
-      sinceDays: config.sync.sinceDays,
-      pageSize: config.sync.pageSize,
-      signal: options.signal,
-    });
+    let outcome: SyncOutcome;
+    try {
+      outcome = await syncExternalSource(db, bank, { ...context, connectionId: source.connectionId }, {
+        sinceDays: config.sync.sinceDays,
+        pageSize: config.sync.pageSize,
+        signal: options.signal,
+      });
+    } catch (err) {
+      // Not even recordable (the database failed): report it and go on with the other sources.
+      logger.error({ ...context, err }, 'sync failed and could not be recorded');
+      results.push({ ...context, outcome: { status: 'skipped', reason: 'ERROR' } });
+      continue;
+    }
     results.push({ ...context, outcome });
     if (outcome.status === 'succeeded') {
       const { pages, added, modified, removed, removedUnknown, attempts, fullResync } = outcome;
       logger.info({ ...context, run_id: outcome.runId, pages, added, modified, removed, removed_unknown: removedUnknown, attempts, full_resync: fullResync }, 'sync succeeded');
     } else if (outcome.status === 'failed') {
-      logger.error({ ...context, run_id: outcome.runId, error_code: outcome.errorCode, attempts: outcome.attempts }, `sync failed: ${outcome.errorCode}: ${outcome.message}`);
+      logger.error(
+        { ...context, run_id: outcome.runId, error_code: outcome.errorCode, attempts: outcome.attempts, ...(outcome.cause ? { err: outcome.cause } : {}) },
+        `sync failed: ${outcome.errorCode}: ${outcome.message}`,
+      );
     } else {
       logger.info({ ...context, reason: outcome.reason }, 'sync skipped: another worker holds this source');
     }
@@ -73,9 +85,14 @@ export async function runSyncWorker(options: SyncWorkerOptions): Promise<SyncWor
   return results;
 }
 
-/** `3 sources: 2 succeeded, 1 failed, 0 skipped`. */
+/**
+ * `3 sources: 2 succeeded, 1 failed, 0 skipped`. Only sources another worker held count as
+ * skipped; one the worker never got to (deadline) or could not record is a failure.
+ */
 export function summarize(results: readonly SyncWorkerResult[]): { line: string; failed: number } {
-  const count = (status: string) => results.filter((r) => r.outcome.status === status).length;
+  const status = (r: SyncWorkerResult) =>
+    r.outcome.status === 'skipped' && r.outcome.reason !== 'LOCKED' ? 'failed' : r.outcome.status;
+  const count = (wanted: string) => results.filter((r) => status(r) === wanted).length;
   const failed = count('failed');
   return {
     line: `${results.length} sources: ${count('succeeded')} succeeded, ${failed} failed, ${count('skipped')} skipped`,

@@ -80,3 +80,22 @@ export async function listEnabledSourcesOfAllTenants(db: Queryable): Promise<Ext
   );
   return rows.map(toSource);
 }
+
+/** The stored source, if the tenant has it. */
+export async function findExternalSource(db: Queryable, tenant: string, source: string): Promise<ExternalSource | undefined> {
+  const { rows } = await db.query<SourceRow>(
+    `SELECT tenant, source, kind, connection_id, enabled FROM external_sources WHERE tenant = $1 AND source = $2`,
+    [tenant, source],
+  );
+  return rows[0] ? toSource(rows[0]) : undefined;
+}
+
+/** Whether anything was synced into the source yet (a cursor or any ledger row). */
+export async function sourceHasSyncedData(db: Queryable, tenant: string, source: string): Promise<boolean> {
+  const { rows } = await db.query<{ synced: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM external_ledger_offset WHERE tenant = $1 AND source = $2)
+         OR EXISTS (SELECT 1 FROM external_ledger WHERE tenant = $1 AND source = $2) AS synced`,
+    [tenant, source],
+  );
+  return rows[0]?.synced === true;
+}

@@ -16,12 +16,24 @@ export interface SyncRunTotals {
  * lock, so nobody else is running) are closed as failed `ABANDONED` first.
  */
 export async function startSyncRun(db: Queryable, tenant: string, source: string): Promise<string> {
-  await db.query(
+  const abandoned = await db.query<{ attempts: number }>(
     `UPDATE external_sync_runs SET outcome = 'failed', finished_at = now(), error_code = 'ABANDONED',
             error_message = 'the worker stopped before finishing this run'
-     WHERE tenant = $1 AND source = $2 AND outcome = 'running'`,
+     WHERE tenant = $1 AND source = $2 AND outcome = 'running'
+     RETURNING attempts`,
     [tenant, source],
   );
+  if (abandoned.rowCount > 0) {
+    // A killed worker's run is a failed run too: it counts in external_sync_errors_total.
+    await bumpState(
+      db,
+      tenant,
+      source,
+      `runs_total = runs_total + $3, errors_total = errors_total + $3, last_error_code = 'ABANDONED',
+       last_error_at = now(), last_error_attempts = NULL`,
+      [abandoned.rowCount],
+    );
+  }
   const { rows } = await db.query<{ id: string }>(
     `INSERT INTO external_sync_runs (tenant, source) VALUES ($1, $2) RETURNING id`,
     [tenant, source],
@@ -123,8 +135,8 @@ export interface SourceStatusRow {
   recent_runs: SyncRunView[];
 }
 
-/** Each source of the tenant with its sync state, row counts and last `recentRuns` runs. */
-export async function readSourceStatuses(db: Queryable, tenant: string, recentRuns = 5): Promise<SourceStatusRow[]> {
+/** Each source of the tenant (or just `only`) with its sync state, row counts and last `recentRuns` runs. */
+export async function readSourceStatuses(db: Queryable, tenant: string, options: { only?: string; recentRuns?: number } = {}): Promise<SourceStatusRow[]> {
   const { rows } = await db.query<SourceStatusRow>(
     `SELECT s.source, s.kind, s.connection_id, s.enabled,
             st.last_success_at, st.last_error_code, st.last_error_at, st.last_error_attempts, st.provider_refreshed_at,
@@ -144,9 +156,9 @@ export async function readSourceStatuses(db: Queryable, tenant: string, recentRu
        SELECT count(*) AS total, count(*) FILTER (WHERE removed_at IS NULL) AS active,
               count(*) FILTER (WHERE removed_at IS NOT NULL) AS removed
        FROM external_ledger l WHERE l.tenant = s.tenant AND l.source = s.source) c ON true
-     WHERE s.tenant = $1
+     WHERE s.tenant = $1 AND ($3::text IS NULL OR s.source = $3)
      ORDER BY s.source`,
-    [tenant, recentRuns],
+    [tenant, options.recentRuns ?? 5, options.only ?? null],
   );
   return rows;
 }
@@ -170,4 +182,13 @@ export async function readSyncMetrics(db: Queryable): Promise<SyncMetricsRow[]> 
      FROM external_sync_state st ORDER BY st.tenant, st.source`,
   );
   return rows;
+}
+
+/** Deletes finished runs older than `days` (the totals in external_sync_state are kept). */
+export async function pruneSyncRuns(db: Queryable, days: number): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM external_sync_runs WHERE outcome <> 'running' AND started_at < now() - make_interval(days => $1)`,
+    [days],
+  );
+  return rowCount;
 }

@@ -26,8 +26,8 @@ export interface BankSandboxAdapterOptions {
   /** Total time one call may take, retries and waits included. */
   callDeadlineMs?: number;
   fetch?: typeof globalThis.fetch;
-  /** Injected in tests to make backoff instant and jitter fixed. */
-  sleep?: (ms: number) => Promise<void>;
+  /** Injected in tests to make backoff instant and jitter fixed; must end early when `signal` aborts. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   random?: () => number;
 }
 
@@ -54,11 +54,15 @@ const TERMINAL_CODES = new Set<string>([
   'MUTATION_DURING_PAGINATION',
 ]);
 
-/** Parses `Retry-After` (seconds or an HTTP date) into milliseconds. */
+/**
+ * Parses `Retry-After` into milliseconds: whole seconds, or an HTTP date (RFC 9110). Anything
+ * else (`1.5`, `-1`, garbage) is `undefined`, and the caller falls back to its own backoff.
+ */
 export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1_000;
-  const at = Date.parse(value);
+  const text = value?.trim() ?? '';
+  if (/^\d+$/.test(text)) return Number(text) * 1_000;
+  if (!/^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(text)) return undefined;
+  const at = Date.parse(text);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
@@ -94,7 +98,7 @@ export class BankSandboxAdapter {
       maxRetryAfterMs: settings.maxRetryAfterMs ?? 30_000,
       callDeadlineMs: settings.callDeadlineMs ?? 60_000,
       fetch: settings.fetch ?? globalThis.fetch,
-      sleep: settings.sleep ?? ((ms) => sleep(ms)),
+      sleep: settings.sleep ?? ((ms, signal) => sleep(ms, undefined, signal ? { signal } : {}).catch(() => undefined)),
       random: settings.random ?? Math.random,
     };
   }
@@ -105,15 +109,15 @@ export class BankSandboxAdapter {
     return { value: result.value.accounts, attempts: result.attempts };
   }
 
-  /** One page of `POST /v1/transactions/sync`. */
-  async syncTransactions(request: SyncRequest): Promise<Attempted<SyncPage>> {
+  /** One page of `POST /v1/transactions/sync`; `signal` aborts it (worker deadline, SIGTERM). */
+  async syncTransactions(request: SyncRequest, signal?: AbortSignal): Promise<Attempted<SyncPage>> {
     const body = {
       connection_id: request.connectionId,
       cursor: request.cursor,
       count: request.count,
       ...(request.cursor === null ? { start_date: request.startDate } : {}),
     };
-    return this.call('POST', '/v1/transactions/sync', body, syncPageSchema);
+    return this.call('POST', '/v1/transactions/sync', body, syncPageSchema, signal);
   }
 
   private async call<S extends z.ZodType>(
@@ -121,12 +125,14 @@ export class BankSandboxAdapter {
     path: string,
     body: unknown,
     schema: S,
+    signal?: AbortSignal,
   ): Promise<Attempted<z.output<S>>> {
     const { maxAttempts, callDeadlineMs, maxRetryAfterMs } = this.options;
     const deadline = Date.now() + callDeadlineMs;
     for (let attempt = 1; ; attempt += 1) {
+      if (signal?.aborted) throw new BankSandboxError('TIMEOUT', `${method} ${path} was cancelled`, attempt - 1);
       try {
-        return { value: await this.once(method, path, body, schema, attempt), attempts: attempt };
+        return { value: await this.once(method, path, body, schema, attempt, deadline, signal), attempts: attempt };
       } catch (err) {
         if (!(err instanceof Retryable)) throw err;
         if (err.waitMs !== undefined && err.waitMs > maxRetryAfterMs) {
@@ -137,7 +143,7 @@ export class BankSandboxAdapter {
         if (attempt >= maxAttempts || Date.now() + wait >= deadline) {
           throw new BankSandboxError(err.code, `${err.message} (gave up after ${attempt} attempts)`, attempt, err.status);
         }
-        await this.options.sleep(wait);
+        await this.options.sleep(wait, signal);
       }
     }
   }
@@ -148,7 +154,18 @@ export class BankSandboxAdapter {
   }
 
   /** One HTTP request: a value, a terminal `BankSandboxError`, or a `Retryable`. */
-  private async once<S extends z.ZodType>(method: string, path: string, body: unknown, schema: S, attempt: number): Promise<z.output<S>> {
+  private async once<S extends z.ZodType>(
+    method: string,
+    path: string,
+    body: unknown,
+    schema: S,
+    attempt: number,
+    deadline: number,
+    cancel?: AbortSignal,
+  ): Promise<z.output<S>> {
+    // Each request ends at its own timeout, at the call's deadline, or when the caller cancels.
+    const timeout = AbortSignal.timeout(Math.max(1, Math.min(this.options.timeoutMs, deadline - Date.now())));
+    const signal = cancel ? AbortSignal.any([timeout, cancel]) : timeout;
     let response: Response;
     try {
       response = await this.options.fetch(`${this.base}${path}`, {
@@ -159,7 +176,7 @@ export class BankSandboxAdapter {
           ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
         },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        signal: AbortSignal.timeout(this.options.timeoutMs),
+        signal,
       });
     } catch (err) {
       const name = err instanceof Error ? err.name : '';
@@ -183,6 +200,10 @@ export class BankSandboxAdapter {
       throw new Retryable('UPSTREAM_UNAVAILABLE', `bank answered ${response.status} to ${method} ${path}`, response.status);
     }
     const json = safeJson(text);
+    if (response.status === 401) {
+      // Whatever the body says: credentials were refused, and retrying will not change that.
+      throw new BankSandboxError('INVALID_TOKEN', `bank refused the credentials for ${method} ${path} (401)`, attempt, 401);
+    }
     if (response.status !== 200) {
       const code = errorBodySchema.safeParse(json).data?.error_code;
       if (code && TERMINAL_CODES.has(code)) {

@@ -7,6 +7,7 @@ export const AUDIT_ACTIONS = [
   'external_sync_failed',
   'external_source_configured',
   'export_created',
+  'export_aborted',
   'recon_decision',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

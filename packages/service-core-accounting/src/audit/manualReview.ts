@@ -1,4 +1,5 @@
-import { appendAuditEvent, type AuditEvent, type Queryable } from '@accounting/data-pg';
+import type { AuditEvent, Queryable } from '@accounting/data-pg';
+import { recordAuditEvent } from './recordAuditEvent.js';
 
 /** Who is acting, as the policy bridge resolved it. */
 export interface Actor {
@@ -19,7 +20,7 @@ export interface ManualReviewRequest {
 
 /** Records a HUD manual-review request as one `manual_review_request` audit event. */
 export function requestManualReview(db: Queryable, actor: Actor, input: ManualReviewRequest): Promise<AuditEvent> {
-  return appendAuditEvent(db, actor.tenant, {
+  return recordAuditEvent(db, actor.tenant, {
     actorRole: actor.role,
     actorId: actor.userId ?? null,
     action: 'manual_review_request',

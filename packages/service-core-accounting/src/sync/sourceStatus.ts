@@ -1,13 +1,16 @@
 import {
-  appendAuditEvent,
+  findExternalSource,
   readSourceStatuses,
+  sourceHasSyncedData,
   upsertExternalSource,
   withTransaction,
   type Db,
   type ExternalSource,
   type SyncRunView,
 } from '@accounting/data-pg';
+import { recordAuditEvent } from '../audit/recordAuditEvent.js';
 import type { Actor } from '../audit/manualReview.js';
+import { ConflictError } from '../errors.js';
 
 /** One source as `GET /v1/accounting/os/sources` shows it (the Backoffice OS sources card). */
 export interface SourceStatus {
@@ -32,13 +35,13 @@ export interface SourceStatus {
 
 const iso = (value: Date | null): string | null => (value ? value.toISOString() : null);
 
-/** The tenant's sources with lag, staleness, last error, cursor, row counts and recent runs. */
+/** The tenant's sources (or only `only`) with lag, staleness, last error, cursor, row counts and recent runs. */
 export async function getSourceStatuses(
   db: Db,
   tenant: string,
-  options: { now: Date; staleAfterSeconds: number },
+  options: { now: Date; staleAfterSeconds: number; only?: string },
 ): Promise<SourceStatus[]> {
-  const rows = await readSourceStatuses(db, tenant);
+  const rows = await readSourceStatuses(db, tenant, options.only !== undefined ? { only: options.only } : {});
   return rows.map((row) => {
     const lag = row.last_success_at ? Math.max(0, Math.round((options.now.getTime() - row.last_success_at.getTime()) / 1000)) : null;
     return {
@@ -67,15 +70,28 @@ export async function getSourceStatuses(
   });
 }
 
-/** Creates or updates a source of the tenant and records who did it in the audit trail. */
+/**
+ * Creates or updates a source of the tenant and records who did it in the audit trail. A source
+ * that already holds synced data keeps its connection (409 SOURCE_CONNECTION_LOCKED): its rows,
+ * notes and cursor belong to that connection, and transaction ids repeat across connections.
+ * Use a new source id for another connection.
+ */
 export async function configureSource(
   db: Db,
   actor: Actor,
   input: Omit<ExternalSource, 'tenant'>,
 ): Promise<{ source: ExternalSource; created: boolean }> {
   return withTransaction(db, async (tx) => {
+    const existing = await findExternalSource(tx, actor.tenant, input.source);
+    if (existing && existing.connectionId !== input.connectionId && (await sourceHasSyncedData(tx, actor.tenant, input.source))) {
+      throw new ConflictError(
+        `source ${input.source} already holds data synced from another connection; configure a new source id instead`,
+        'SOURCE_CONNECTION_LOCKED',
+        { source: input.source },
+      );
+    }
     const result = await upsertExternalSource(tx, actor.tenant, input);
-    await appendAuditEvent(tx, actor.tenant, {
+    await recordAuditEvent(tx, actor.tenant, {
       actorRole: actor.role,
       actorId: actor.userId ?? null,
       action: 'external_source_configured',

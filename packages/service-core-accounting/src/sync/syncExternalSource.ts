@@ -1,5 +1,4 @@
 import {
-  appendAuditEvent,
   markLedgerTransactionsRemoved,
   readSyncCursor,
   recordSyncFailure,
@@ -13,13 +12,15 @@ import {
   type Session,
   type SyncRunTotals,
 } from '@accounting/data-pg';
+import { recordAuditEvent } from '../audit/recordAuditEvent.js';
+import { randomBytes } from 'node:crypto';
 import type { Attempted, SyncRequest } from '../adapters/BankSandboxAdapter.js';
 import { BankSandboxError } from '../adapters/BankSandboxError.js';
 import type { BankTransaction, SyncPage } from '../adapters/bankSandboxContract.js';
 
 /** What the sync needs of the bank: one page of `/v1/transactions/sync` (`BankSandboxAdapter`). */
 export interface BankSyncClient {
-  syncTransactions(request: SyncRequest): Promise<Attempted<SyncPage>>;
+  syncTransactions(request: SyncRequest, signal?: AbortSignal): Promise<Attempted<SyncPage>>;
 }
 
 export interface SourceToSync {
@@ -42,7 +43,7 @@ export interface SyncOptions {
 
 export type SyncOutcome =
   | ({ status: 'succeeded'; runId: string } & SyncRunTotals)
-  | ({ status: 'failed'; runId: string; errorCode: string; message: string } & SyncRunTotals)
+  | ({ status: 'failed'; runId: string; errorCode: string; message: string; cause?: unknown } & SyncRunTotals)
   | { status: 'skipped'; reason: 'LOCKED' };
 
 /** A failure of the run that is not the bank's (e.g. the deadline). */
@@ -103,7 +104,10 @@ export async function syncExternalSource(
     try {
       return await runLocked(session, bank, target, options);
     } finally {
-      await session.query(`SELECT pg_advisory_unlock(hashtext('external_sync'), hashtext($1 || '/' || $2))`, [tenant, source]);
+      // A failed unlock must not hide the run's own error; a broken session drops the lock anyway.
+      await session
+        .query(`SELECT pg_advisory_unlock(hashtext('external_sync'), hashtext($1 || '/' || $2))`, [tenant, source])
+        .catch(() => undefined);
     }
   });
 }
@@ -127,6 +131,12 @@ async function runLocked(
   let cursor = startCursor;
   let pass = 0;
   let restarts = 0;
+  // A full sync tombstones what its own complete pass did not see: each pass has its marker.
+  const markers = new Map<number, string>();
+  const passMarker = (n: number) => {
+    if (!markers.has(n)) markers.set(n, String(randomBytes(8).readBigInt64BE() & 0x7fffffffffffffffn));
+    return markers.get(n) as string;
+  };
 
   try {
     for (;;) {
@@ -135,7 +145,7 @@ async function runLocked(
       }
       let page: SyncPage;
       try {
-        const result = await bank.syncTransactions({ connectionId, cursor, count: pageSize, startDate });
+        const result = await bank.syncTransactions({ connectionId, cursor, count: pageSize, startDate }, options.signal);
         totals.attempts += result.attempts;
         page = result.value;
       } catch (err) {
@@ -157,8 +167,7 @@ async function runLocked(
         throw err;
       }
 
-      // The marker of this pass: a full sync tombstones only what its own complete pass missed.
-      const scope = { tenant, source, seenMarker: String(BigInt(runId) * 16n + BigInt(Math.min(pass, 15))) };
+      const scope = { tenant, source, seenMarker: passMarker(pass) };
       const isFullSync = startCursor === null;
       await session.transaction(async (tx) => {
         const upserted = await upsertLedgerTransactions(tx, scope, [...page.added, ...page.modified].map(toLedger));
@@ -175,6 +184,9 @@ async function runLocked(
       totals.pages += 1;
       totals.providerRefreshedAt = page.provider_refreshed_at ?? totals.providerRefreshedAt;
       if (!page.has_more) break;
+      if (page.next_cursor === cursor) {
+        throw new SyncRunError('MALFORMED_RESPONSE', 'bank answered has_more with the cursor it was sent; stopping instead of looping');
+      }
       cursor = page.next_cursor;
     }
   } catch (err) {
@@ -183,7 +195,7 @@ async function runLocked(
     const message = known ? err.message : 'unexpected error while storing the sync (see the worker log)';
     const record = async () => {
       await recordSyncFailure(session, tenant, source, runId, { code, message, attempts: totals.attempts, totals });
-      await appendAuditEvent(session, tenant, {
+      await recordAuditEvent(session, tenant, {
         actorRole: 'system',
         actorId: 'worker_sync_external',
         action: 'external_sync_failed',
@@ -197,9 +209,13 @@ async function runLocked(
       await record();
       return { status: 'failed', runId, errorCode: code, message, ...totals };
     }
-    // The database itself may be what failed: record if possible, but report the original error.
-    await record().catch(() => undefined);
-    throw err;
+    // The database itself may be what failed: when even recording fails, report the original error.
+    try {
+      await record();
+    } catch {
+      throw err;
+    }
+    return { status: 'failed', runId, errorCode: code, message, cause: err, ...totals };
   }
 
   await recordSyncSuccess(session, tenant, source, runId, totals);

@@ -1,0 +1,198 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Writable } from 'node:stream';
+import { z } from 'zod';
+import { findExportCreatedEvent, readAuditClock, readAuditExportBatches, type Queryable } from '@accounting/data-pg';
+import type { Actor } from '../audit/manualReview.js';
+import { recordAuditEvent } from '../audit/recordAuditEvent.js';
+import { NotFoundError } from '../errors.js';
+import { AUDIT_EXPORT_FORMATS, AUDIT_EXPORT_SERIALIZERS, type AuditExportFormat } from './auditExportFormats.js';
+import type { ExportKeyring } from './exportSigning.js';
+
+/** What the caller asked for. `from` is inclusive, `to` exclusive; both ISO 8601 with offset. */
+export interface AuditExportRequest {
+  format: AuditExportFormat;
+  from?: string | undefined;
+  to?: string | undefined;
+}
+
+/** What a completed export's `export_created` audit event records, and the signature route shows. */
+export interface AuditExportReceipt {
+  export_id: string;
+  format: AuditExportFormat;
+  from: string | null;
+  to: string | null;
+  /** The fixed upper bound: the database clock when the export started. */
+  as_of: string;
+  rows: number;
+  bytes: number;
+  /** SHA-256 of the exact bytes sent, lowercase hex. */
+  sha256: string;
+  kid: string;
+  /** `kid=<kid>,v1=<hex>`, as sent in the `X-Export-Signature` trailer. */
+  signature: string;
+}
+
+/** One export, started but not yet streamed. */
+export interface AuditExport {
+  readonly exportId: string;
+  readonly format: AuditExportFormat;
+  readonly contentType: string;
+  readonly fileName: string;
+  /**
+   * Streams the export into `sink` (respecting backpressure; `sink` is not ended), then signs
+   * the bytes and records `export_created`. Resolves with the receipt, or with `undefined` when
+   * `sink` closed first (then `export_aborted` is recorded). A failure midway records
+   * `export_aborted` too (best effort) and rejects.
+   */
+  writeTo(sink: Writable): Promise<AuditExportReceipt | undefined>;
+}
+
+export interface AuditExportOptions {
+  /** Rows per database query (default 1,000). */
+  batchSize?: number;
+}
+
+/** Resolves `true` once `sink` drains, `false` if it closes first. */
+function drained(sink: Writable): Promise<boolean> {
+  return new Promise((resolve) => {
+    const settle = (value: boolean) => {
+      sink.off('drain', onDrain);
+      sink.off('close', onClose);
+      resolve(value);
+    };
+    const onDrain = () => settle(true);
+    const onClose = () => settle(false);
+    sink.on('drain', onDrain);
+    sink.on('close', onClose);
+  });
+}
+
+/**
+ * Starts an export of the tenant's audit events: fixes its upper bound (the database clock now)
+ * and its id. Nothing is read or recorded until `writeTo`.
+ */
+export async function startAuditExport(
+  db: Queryable,
+  keyring: ExportKeyring,
+  actor: Actor,
+  request: AuditExportRequest,
+  options: AuditExportOptions = {},
+): Promise<AuditExport> {
+  const asOf = await readAuditClock(db);
+  const exportId = randomUUID();
+  const serializer = AUDIT_EXPORT_SERIALIZERS[request.format];
+  const range = { from: request.from ?? null, to: request.to ?? null, as_of: asOf };
+
+  const record = (action: 'export_created' | 'export_aborted', summary: string, details: Record<string, unknown>) =>
+    recordAuditEvent(db, actor.tenant, {
+      actorRole: actor.role,
+      actorId: actor.userId ?? null,
+      action,
+      subjectType: 'audit_export',
+      subjectId: exportId,
+      summary,
+      details,
+      requestId: actor.requestId ?? null,
+    });
+
+  return {
+    exportId,
+    format: request.format,
+    contentType: serializer.contentType,
+    fileName: `audit-${actor.tenant}-${exportId}.${serializer.extension}`,
+
+    async writeTo(sink) {
+      const hash = createHash('sha256');
+      let rows = 0;
+      let bytes = 0;
+      let closed = sink.destroyed;
+      const onClose = () => {
+        closed = true;
+      };
+      sink.once('close', onClose);
+
+      const send = async (text: string): Promise<boolean> => {
+        if (closed) return false;
+        const chunk = Buffer.from(text, 'utf8');
+        hash.update(chunk);
+        bytes += chunk.length;
+        return sink.write(chunk) || (await drained(sink));
+      };
+      const aborted = (reason: 'client_closed' | 'failed') =>
+        record('export_aborted', `audit export ${request.format} aborted (${reason}) after ${rows} rows`, {
+          export_id: exportId,
+          format: request.format,
+          ...range,
+          rows,
+          bytes,
+          reason,
+        });
+
+      try {
+        // The preamble goes out with the first batch, so a failing first query still gets a
+        // proper error response instead of a cut connection.
+        let pending = serializer.preamble;
+        for await (const batch of readAuditExportBatches(db, actor.tenant, { from: request.from, to: request.to, asOf }, options)) {
+          if (!(await send(pending + serializer.serialize(batch)))) break;
+          pending = '';
+          rows += batch.length;
+        }
+        if (pending) await send(pending);
+      } catch (err) {
+        await aborted('failed').catch(() => undefined);
+        throw err;
+      } finally {
+        sink.off('close', onClose);
+      }
+
+      if (closed) {
+        await aborted('client_closed');
+        return undefined;
+      }
+      const sha256 = hash.digest();
+      const receipt: AuditExportReceipt = {
+        export_id: exportId,
+        format: request.format,
+        ...range,
+        rows,
+        bytes,
+        sha256: sha256.toString('hex'),
+        kid: keyring.current.kid,
+        signature: keyring.current.sign(sha256),
+      };
+      await record('export_created', `audit export ${request.format}: ${rows} rows, ${bytes} bytes`, { ...receipt });
+      return receipt;
+    },
+  };
+}
+
+const storedReceipt = z.object({
+  export_id: z.string(),
+  format: z.enum(AUDIT_EXPORT_FORMATS),
+  from: z.string().nullable(),
+  to: z.string().nullable(),
+  as_of: z.string(),
+  rows: z.number(),
+  bytes: z.number(),
+  sha256: z.string(),
+  kid: z.string(),
+  signature: z.string(),
+});
+
+/** A completed export's receipt as `GET /v1/accounting/exports/{id}/signature` shows it. */
+export interface ExportSignatureView extends AuditExportReceipt {
+  /** When the export completed (its `export_created` event). */
+  created_at: string;
+}
+
+/**
+ * The signature and receipt of the tenant's completed export `exportId`, read back from its
+ * `export_created` audit event (for clients that ignore HTTP trailers). `NotFoundError` when the
+ * tenant has no such completed export (aborted ones have no signature).
+ */
+export async function getExportSignature(db: Queryable, tenant: string, exportId: string): Promise<ExportSignatureView> {
+  const event = await findExportCreatedEvent(db, tenant, exportId);
+  const receipt = event ? storedReceipt.safeParse(event.details) : undefined;
+  if (!event || !receipt?.success) throw new NotFoundError('no completed export with this id');
+  return { ...receipt.data, created_at: event.ts };
+}

@@ -1,0 +1,3 @@
+export * from './exportSigning.js';
+export * from './auditExportFormats.js';
+export * from './auditExport.js';
