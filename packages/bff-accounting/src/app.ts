@@ -13,6 +13,7 @@ import type { Lifecycle, ReadinessReport } from './readiness.js';
 import { createAuditRouter } from './routes/auditRouter.js';
 import { createExportsRouter } from './routes/exportsRouter.js';
 import { createOpsRouter } from './routes/opsRouter.js';
+import { createReconRouter } from './routes/reconRouter.js';
 import { createSourcesRouter } from './routes/sourcesRouter.js';
 import './types.js';
 
@@ -52,6 +53,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(createAuditRouter({ db }));
   app.use(createSourcesRouter({ db, config }));
   app.use(createExportsRouter({ db, config }));
+  app.use(createReconRouter({ db, config }));
 
   app.use(notFound());
   app.use(errorHandler());

@@ -85,6 +85,10 @@ const schema = z
     SYNC_DEADLINE_SECONDS: z.coerce.number().int().min(10).max(3_600).default(240),
     SYNC_INTERVAL_SECONDS: z.coerce.number().int().min(5).max(3_600).default(60),
     EXTERNAL_SYNC_STALE_MINUTES: z.coerce.number().int().min(1).max(1_440).default(5),
+    RECON_AUTO_MATCH_LIMITS_JSON: jsonVariable(
+      z.record(tenantId, z.record(z.string().regex(/^[A-Z]{3}$/, 'currencies are ISO 4217 codes'), z.string().regex(/^\d+(\.\d+)?$/, 'limits are decimal strings'))),
+      'an object of tenant id to {currency: limit}, e.g. {"default":{"KRW":"1000000"}}',
+    ).default({}),
     FEEDBACK_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
     BACKOFFICE_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('http://localhost:8081/backoffice/'),
     EXPORT_SIGN_SECRET: signingSecret.optional(),
@@ -133,6 +137,10 @@ export interface Config {
     readonly intervalMs: number;
     /** `stale` on os/sources once the last success is older than this. */
     readonly staleAfterSeconds: number;
+  };
+  readonly recon: {
+    /** Per-tenant auto-match limits by currency, over the engine's defaults. */
+    readonly autoMatchLimits: Readonly<Record<string, Readonly<Record<string, string>>>>;
   };
   readonly feedback: {
     /** Slack-compatible webhook for failure cases; a secret (its URL carries a token): never logged. */
@@ -204,6 +212,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       intervalMs: e.SYNC_INTERVAL_SECONDS * 1_000,
       staleAfterSeconds: e.EXTERNAL_SYNC_STALE_MINUTES * 60,
     },
+    recon: { autoMatchLimits: e.RECON_AUTO_MATCH_LIMITS_JSON },
     feedback: { webhookUrl: e.FEEDBACK_WEBHOOK_URL, backofficeBaseUrl: e.BACKOFFICE_BASE_URL },
     exportSigning: { secret: e.EXPORT_SIGN_SECRET, previousSecret: e.EXPORT_SIGN_SECRET_PREV },
   });

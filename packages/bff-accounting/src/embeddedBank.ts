@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Db } from '@accounting/data-pg';
-import { BankSandboxAdapter } from '@accounting/service-core-accounting';
+import { BankSandboxAdapter, rulesForTenant, runReconciliation } from '@accounting/service-core-accounting';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
-import { runSyncWorker, summarize } from './worker/syncWorker.js';
+import { seedDemoLedger } from './demoLedger.js';
+import { BANK_SBX_SOURCE, runSyncWorker, summarize } from './worker/syncWorker.js';
 
 export interface EmbeddedBank {
   readonly url: string;
@@ -44,6 +45,11 @@ export async function startEmbeddedBank(config: Config, db: Db, logger: Logger):
     try {
       const results = await runSyncWorker({ db, bank, config, logger: log, signal: stop.signal });
       log.info(`embedded sync: ${summarize(results).line}`);
+      for (const tenant of Object.keys(config.bankSandbox.connections)) {
+        const seeded = await seedDemoLedger(db, tenant, BANK_SBX_SOURCE);
+        const recon = await runReconciliation(db, tenant, { rules: rulesForTenant(config.recon.autoMatchLimits, tenant) });
+        log.info({ tenant, seeded_entries: seeded, ...recon.by_status }, 'embedded reconciliation run');
+      }
     } catch (err) {
       log.error({ err }, 'embedded sync failed');
     }

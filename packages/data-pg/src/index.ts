@@ -9,3 +9,5 @@ export * from './repositories/syncRuns.js';
 export * from './repositories/idempotencyKeys.js';
 export * from './repositories/auditExport.js';
 export * from './repositories/feedbackOutbox.js';
+export * from './repositories/ledgerEntries.js';
+export * from './repositories/reconSuggestions.js';

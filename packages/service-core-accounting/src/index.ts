@@ -11,3 +11,6 @@ export * from './exports/index.js';
 export * from './audit/recordAuditEvent.js';
 export * from './feedback/dispatchFeedback.js';
 export * from './text.js';
+export * from './reconciliation/runReconciliation.js';
+export * from './reconciliation/decideSuggestion.js';
+export * from './recon/index.js';

@@ -11,15 +11,20 @@ export const PERMISSIONS = [
   'exports:read',
   'sources:read',
   'sources:write',
+  'ledger:read',
+  'ledger:write',
+  'recon:read',
+  'recon:run',
+  'recon:decide',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 /** Which internal roles hold which permission. Nothing is granted implicitly. */
 export const ROLE_PERMISSIONS: Readonly<Record<InternalRole, readonly Permission[]>> = {
   viewer: ['sources:read'],
-  operator: ['audit:read', 'manual_review:create', 'sources:read'],
-  auditor: ['audit:read', 'exports:read', 'sources:read'],
-  admin: ['audit:read', 'manual_review:create', 'exports:read', 'sources:read', 'sources:write'],
+  operator: ['audit:read', 'manual_review:create', 'sources:read', 'ledger:read', 'ledger:write', 'recon:read', 'recon:run', 'recon:decide'],
+  auditor: ['audit:read', 'exports:read', 'sources:read', 'ledger:read', 'recon:read'],
+  admin: [...PERMISSIONS],
 };
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -41,6 +46,11 @@ export const API_ROUTES = {
   exportAuditEvents: { method: 'GET', path: '/v1/accounting/exports/audit', permission: 'exports:read' },
   getExportSignature: { method: 'GET', path: '/v1/accounting/exports/:exportId/signature', permission: 'exports:read' },
   verifyExport: { method: 'POST', path: '/v1/accounting/exports/verify', permission: 'exports:read' },
+  importLedgerEntries: { method: 'POST', path: '/v1/accounting/ledger-entries', permission: 'ledger:write' },
+  listLedgerEntries: { method: 'GET', path: '/v1/accounting/ledger-entries', permission: 'ledger:read' },
+  runRecon: { method: 'POST', path: '/v1/accounting/recon/run', permission: 'recon:run' },
+  listReconSuggestions: { method: 'GET', path: '/v1/accounting/recon/suggestions', permission: 'recon:read' },
+  decideReconSuggestion: { method: 'POST', path: '/v1/accounting/recon/suggestions/:id/decision', permission: 'recon:decide' },
 } as const satisfies Record<string, ApiRoute>;
 
 export type ApiRouteName = keyof typeof API_ROUTES;

@@ -1,0 +1,210 @@
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedExternalSource, upsertLedgerTransactions, type LedgerTransaction } from '@accounting/data-pg';
+import { buildTestApp, type TestApp } from '../../../test/support/app.js';
+import { createTestSchema, type TestSchema } from '../../../test/support/postgres.js';
+
+const operator = { 'X-Tenant': 'default', 'X-User-Role': 'operator' };
+let schema: TestSchema;
+let t: TestApp;
+
+function bankTx(id: string, overrides: Partial<LedgerTransaction> = {}): LedgerTransaction {
+  return {
+    externalId: id,
+    accountId: 'acc_1',
+    amount: '-12000',
+    currency: 'KRW',
+    bookedDate: '2026-11-20',
+    status: 'posted',
+    pendingExternalId: null,
+    description: 'CARD 4821 STARBUCKS GANGNAM',
+    counterparty: 'STARBUCKS',
+    reference: null,
+    providerUpdatedAt: null,
+    ...overrides,
+  };
+}
+
+const entry = (id: string, overrides: Record<string, unknown> = {}) => ({
+  entry_id: id,
+  amount: '-12000',
+  currency: 'KRW',
+  date: '2026-11-21',
+  memo: 'Coffee with client',
+  reference: null,
+  counterparty: null,
+  ...overrides,
+});
+
+/** The bank side as the sync stores it (the sync itself is tested against the simulator). */
+async function bank(tenant: string, txs: LedgerTransaction[]) {
+  await seedExternalSource(schema.db, tenant, { source: 'bank_sbx', kind: 'bank_sbx', connectionId: 'conn', enabled: true });
+  await upsertLedgerTransactions(schema.db, { tenant, source: 'bank_sbx', seenMarker: '1' }, txs);
+}
+
+async function suggestions(query = '', headers = operator) {
+  const res = await request(t.app).get(`/v1/accounting/recon/suggestions?limit=200${query}`).set(headers);
+  expect(res.status).toBe(200);
+  return res.body.items as {
+    id: string;
+    status: string;
+    rule: string;
+    rationale: string;
+    confidence: number | null;
+    criteria: { name: string; score: number; detail: string }[];
+    candidates: { entryId: string }[];
+    transaction: { external_id: string };
+    entry: { entry_id: string } | null;
+    decision: string | null;
+  }[];
+}
+const byTx = async (externalId: string) => (await suggestions()).find((s) => s.transaction.external_id === externalId);
+
+beforeAll(async () => {
+  schema = await createTestSchema('vt_recon');
+  t = await buildTestApp(schema.db, { RECON_AUTO_MATCH_LIMITS_JSON: '{"default":{"KRW":"1000000"}}' });
+  await bank('default', [
+    bankTx('tx_ref', { amount: '-55000', reference: 'INV-2026-0042', description: 'TRANSFER ACME', counterparty: 'ACME' }),
+    bankTx('tx_date', { amount: '-8700', bookedDate: '2026-11-18', description: 'CARD 4821 GS25 YEOKSAM', counterparty: 'GS25' }),
+    bankTx('tx_big', { amount: '-2400000', description: 'EQUIPMENT LEASE', counterparty: 'KOREA LEASING', reference: 'LEASE-11' }),
+    bankTx('tx_pending', { amount: '-3300', status: 'pending', description: 'CARD 4821 PARIS BAGUETTE', counterparty: 'PARIS BAGUETTE' }),
+    bankTx('tx_tie', { amount: '-20000', description: 'CARD 4821 TAXI', counterparty: null }),
+    bankTx('tx_none', { amount: '-777777', description: 'UNKNOWN MERCHANT', counterparty: null }),
+  ]);
+  await bank('pilot-a', [bankTx('tx_other_tenant', { amount: '-55000', reference: 'INV-2026-0042' })]);
+});
+afterAll(async () => {
+  await schema?.drop();
+});
+
+describe('ledger entries', () => {
+  it('imports a batch idempotently by entry id: created, then unchanged, then updated', async () => {
+    const entries = [
+      entry('e-ref', { amount: '-55000', reference: 'INV-2026-0042', memo: 'ACME invoice INV-2026-0042' }),
+      entry('e-date', { amount: '-8700', date: '2026-11-19', memo: 'GS25 snacks' }),
+      entry('e-big', { amount: '-2400000', reference: 'LEASE-11', memo: 'lease' }),
+      entry('e-pending', { amount: '-3300', date: '2026-11-20', memo: 'Paris Baguette' }),
+      entry('e-tie-1', { amount: '-20000', date: '2026-11-19', memo: 'taxi' }),
+      entry('e-tie-2', { amount: '-20000', date: '2026-11-21', memo: 'taxi' }),
+      entry('e-orphan', { amount: '-31000', memo: 'office supplies' }),
+    ];
+    const first = await request(t.app).post('/v1/accounting/ledger-entries').set(operator).send({ entries });
+    expect(first.body).toMatchObject({ received: 7, created: 7, updated: 0, unchanged: 0 });
+    const again = await request(t.app).post('/v1/accounting/ledger-entries').set(operator).send({ entries });
+    expect(again.body).toMatchObject({ received: 7, created: 0, updated: 0, unchanged: 7 });
+    const changed = await request(t.app).post('/v1/accounting/ledger-entries').set(operator).send({ entries: [{ ...entries[6], memo: 'office supplies (paper)' }] });
+    expect(changed.body).toMatchObject({ created: 0, updated: 1 });
+  });
+
+  it('rejects a bad batch whole with 400, writing nothing', async () => {
+    const res = await request(t.app)
+      .post('/v1/accounting/ledger-entries')
+      .set(operator)
+      .send({ entries: [entry('e-ok'), entry('e-bad', { amount: 12.5, currency: 'won', date: '2026-02-30' })] });
+    expect(res.status).toBe(400);
+    expect(res.body.issues.map((i: { path: string }) => i.path).sort()).toEqual(['entries.1.amount', 'entries.1.currency', 'entries.1.date']);
+    const list = await request(t.app).get('/v1/accounting/ledger-entries?limit=500').set(operator);
+    expect(list.body.items.map((e: { entry_id: string }) => e.entry_id)).not.toContain('e-ok');
+  });
+
+  it('lists entries in pages by date, only the caller tenant', async () => {
+    const ids: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res: request.Response = await request(t.app).get(`/v1/accounting/ledger-entries?limit=3${cursor ? `&cursor=${cursor}` : ''}`).set(operator);
+      ids.push(...res.body.items.map((e: { entry_id: string }) => e.entry_id));
+      cursor = res.body.next_cursor;
+    } while (cursor);
+    expect(ids).toHaveLength(7);
+    expect(new Set(ids).size).toBe(7);
+    const other = await request(t.app).get('/v1/accounting/ledger-entries').set({ 'X-Tenant': 'pilot-a', 'X-User-Role': 'auditor' });
+    expect(other.body.items).toEqual([]);
+  });
+});
+
+describe('reconciliation', () => {
+  it('runs for the tenant and explains every outcome', async () => {
+    const res = await request(t.app).post('/v1/accounting/recon/run').set(operator).send({});
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ tenant: 'default', transactions: 6, rules_version: expect.stringMatching(/tenant-limits/) });
+    for (const s of await suggestions()) {
+      expect(s.rationale.length).toBeGreaterThan(10);
+      expect(Array.isArray(s.criteria)).toBe(true);
+    }
+    expect(await byTx('tx_ref')).toMatchObject({ status: 'matched', entry: { entry_id: 'e-ref' } });
+    expect((await byTx('tx_ref'))?.rationale).toMatch(/INV-2026-0042/);
+    expect(await byTx('tx_big')).toMatchObject({ status: 'blocked', rule: 'blocked_amount_limit' });
+    expect((await byTx('tx_big'))?.rationale).toMatch(/2,400,000 KRW .*1,000,000 KRW/);
+    expect(await byTx('tx_pending')).toMatchObject({ status: 'blocked', rule: 'blocked_pending' });
+    const tie = await byTx('tx_tie');
+    expect(tie).toMatchObject({ status: 'suggested' });
+    expect(tie?.candidates.map((c) => c.entryId).sort()).toEqual(['e-tie-1', 'e-tie-2']);
+    expect(await byTx('tx_none')).toMatchObject({ status: 'unmatched', entry: null });
+  });
+
+  it('is safe to repeat: the same suggestions, no duplicates', async () => {
+    const before = await suggestions();
+    await request(t.app).post('/v1/accounting/recon/run').set(operator).send({});
+    const after = await suggestions();
+    expect(after.map((s) => [s.id, s.status, s.rationale])).toEqual(before.map((s) => [s.id, s.status, s.rationale]));
+  });
+
+  it('filters suggestions by status, e.g. unmatched items for the feedback loop', async () => {
+    const unmatched = await suggestions('&status=unmatched');
+    expect(unmatched.map((s) => s.transaction.external_id)).toEqual(['tx_none']);
+  });
+
+  it('confirms a suggestion once (idempotent), audits it, and never re-suggests the pair', async () => {
+    const tie = (await byTx('tx_tie'))!;
+    const decide = (key: string, body: object) =>
+      request(t.app).post(`/v1/accounting/recon/suggestions/${tie.id}/decision`).set({ ...operator, 'Idempotency-Key': key }).send(body);
+    const res = await decide('d-1', { decision: 'confirm', entry_id: 'e-tie-2' });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: 'matched', decision: 'confirm', entry: { entry_id: 'e-tie-2' } });
+    const replay = await decide('d-1', { decision: 'confirm', entry_id: 'e-tie-2' });
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect((await decide('d-2', { decision: 'decline' })).body.error_code).toBe('SUGGESTION_ALREADY_DECIDED');
+
+    await request(t.app).post('/v1/accounting/recon/run').set(operator).send({});
+    expect(await byTx('tx_tie')).toMatchObject({ id: tie.id, decision: 'confirm', entry: { entry_id: 'e-tie-2' } });
+    const { rows } = await schema.db.query(`SELECT action, details->>'decision' AS decision FROM audit_events WHERE action = 'recon_decision'`);
+    expect(rows).toEqual([{ action: 'recon_decision', decision: 'confirm' }]);
+  });
+
+  it('declines a pair: never suggested again, reported to the feedback loop', async () => {
+    const date = (await byTx('tx_date'))!;
+    expect(date.entry?.entry_id).toBe('e-date');
+    const res = await request(t.app)
+      .post(`/v1/accounting/recon/suggestions/${date.id}/decision`)
+      .set({ ...operator, 'Idempotency-Key': 'd-3' })
+      .send({ decision: 'decline', note: 'different purchase' });
+    expect(res.status).toBe(200);
+    await request(t.app).post('/v1/accounting/recon/run').set(operator).send({});
+    const after = (await byTx('tx_date'))!;
+    expect(after.entry?.entry_id ?? null).not.toBe('e-date');
+    expect(after.candidates.map((c) => c.entryId)).not.toContain('e-date');
+    const { rows } = await schema.db.query(`SELECT action FROM feedback_outbox WHERE subject_id = 'tx_date'`);
+    expect(rows).toEqual([{ action: 'recon_decision' }]);
+  });
+
+  it('refuses decisions that make no sense', async () => {
+    const ref = (await byTx('tx_ref'))!;
+    const pending = (await byTx('tx_pending'))!;
+    const post = (id: string, key: string, body: object, headers = operator) =>
+      request(t.app).post(`/v1/accounting/recon/suggestions/${id}/decision`).set({ ...headers, 'Idempotency-Key': key }).send(body);
+    expect((await post(ref.id, 'x-1', { decision: 'confirm', entry_id: 'e-orphan' })).body.error_code).toBe('ENTRY_NOT_A_CANDIDATE');
+    expect((await post(pending.id, 'x-2', { decision: 'confirm' })).body.error_code).toBe('TRANSACTION_PENDING');
+    expect((await post('999999', 'x-3', { decision: 'confirm' })).status).toBe(404);
+    expect((await post(ref.id, 'x-4', { decision: 'maybe' })).status).toBe(400);
+    expect((await post(ref.id, 'x-5', { decision: 'confirm' }, { 'X-Tenant': 'pilot-a', 'X-User-Role': 'operator' })).status).toBe(404);
+    expect((await post(ref.id, 'x-6', { decision: 'confirm' }, { 'X-Tenant': 'default', 'X-User-Role': 'auditor' })).status).toBe(403);
+  });
+
+  it('never shows a tenant another tenant suggestions', async () => {
+    await request(t.app).post('/v1/accounting/recon/run').set({ 'X-Tenant': 'pilot-a', 'X-User-Role': 'operator' }).send({});
+    const mine = await suggestions();
+    expect(mine.map((s) => s.transaction.external_id)).not.toContain('tx_other_tenant');
+    const theirs = await suggestions('', { 'X-Tenant': 'pilot-a', 'X-User-Role': 'operator' });
+    expect(theirs.map((s) => s.transaction.external_id)).toEqual(['tx_other_tenant']);
+  });
+});

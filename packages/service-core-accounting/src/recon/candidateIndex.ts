@@ -1,0 +1,203 @@
+import {
+  absMoney,
+  currencyMinorUnits,
+  floorToMinorUnits,
+  isCurrencyCode,
+  parseMoney,
+  signOf,
+  type Money,
+} from './money.js';
+import { extractTextFeatures, type TextFeatures, type WordWeight } from './textEvidence.js';
+import type { ReconBankTransaction, ReconLedgerEntry, ReconRules } from './types.js';
+
+/** Days since 1970-01-01 of a valid YYYY-MM-DD, else null. */
+export function dayNumber(date: string): number | null {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  if (!match) return null;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const time = Date.UTC(year, month - 1, day);
+  const parsed = new Date(time);
+  if (parsed.getUTCFullYear() !== year || parsed.getUTCMonth() !== month - 1 || parsed.getUTCDate() !== day) return null;
+  return time / 86_400_000;
+}
+
+/** One side of a pair, parsed once. */
+export interface PreparedSide {
+  id: string;
+  currency: string;
+  money: Money;
+  sign: -1 | 0 | 1;
+  day: number;
+  text: TextFeatures;
+  counterparty: string | null;
+}
+
+export interface PreparedEntry extends PreparedSide {
+  /** Position among the valid entries: a dense key for "seen" marks. */
+  slot: number;
+}
+
+export interface PreparedTransaction extends PreparedSide {
+  pending: boolean;
+}
+
+/** Why a transaction cannot be reconciled, in words, or null when it can. */
+export type PreparedOrInvalid = { ok: true; tx: PreparedTransaction } | { ok: false; problem: string };
+
+function parseSide(
+  id: string,
+  amount: string,
+  currency: string,
+  date: string,
+  text: string,
+  counterparty: string | null,
+  reference: string | null,
+): PreparedSide | string {
+  if (!isCurrencyCode(currency)) return `currency ${JSON.stringify(currency)} is not an ISO 4217 code`;
+  const money = parseMoney(amount, currency);
+  if (!money) return `amount ${JSON.stringify(amount)} is not a decimal number`;
+  const day = dayNumber(date);
+  if (day === null) return `date ${JSON.stringify(date)} is not a YYYY-MM-DD date`;
+  return { id, currency, money, sign: signOf(money), day, text: extractTextFeatures(text, counterparty, reference), counterparty };
+}
+
+export function prepareTransaction(tx: ReconBankTransaction): PreparedOrInvalid {
+  const side = parseSide(tx.id, tx.amount, tx.currency, tx.bookedDate, tx.description, tx.counterparty, tx.reference);
+  return typeof side === 'string' ? { ok: false, problem: side } : { ok: true, tx: { ...side, pending: tx.status !== 'posted' } };
+}
+
+/** Entries that cannot be parsed are left out: they are never candidates. */
+export function prepareEntries(entries: readonly ReconLedgerEntry[]): PreparedEntry[] {
+  const prepared: PreparedEntry[] = [];
+  for (const entry of entries) {
+    const side = parseSide(entry.id, entry.amount, entry.currency, entry.date, entry.memo, entry.counterparty, entry.reference);
+    if (typeof side !== 'string') prepared.push({ ...side, slot: prepared.length });
+  }
+  return prepared;
+}
+
+const byDayThenId = (a: PreparedEntry, b: PreparedEntry): number =>
+  a.day - b.day || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/** The entries of a list (sorted by day) dated within `[from, to]`. */
+function* withinDays(list: readonly PreparedEntry[], from: number, to: number): Generator<PreparedEntry> {
+  let low = 0;
+  let high = list.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (list[mid]!.day < from) low = mid + 1;
+    else high = mid;
+  }
+  for (let i = low; i < list.length && list[i]!.day <= to; i++) yield list[i]!;
+}
+
+function countWithinDays(list: readonly PreparedEntry[], from: number, to: number, stopAbove: number): number {
+  let count = 0;
+  for (const _ of withinDays(list, from, to)) {
+    if (++count > stopAbove) break;
+  }
+  return count;
+}
+
+function push<K>(map: Map<K, PreparedEntry[]>, key: K, entry: PreparedEntry): void {
+  const list = map.get(key);
+  if (list) list.push(entry);
+  else map.set(key, [entry]);
+}
+
+/**
+ * The entries indexed three ways, so a transaction only ever meets a handful of them: by
+ * currency, sign and amount bucket (one bucket = the currency's tolerance), by reference key,
+ * and by significant word; every list sorted by day, then id.
+ */
+export class CandidateIndex {
+  private readonly byAmount = new Map<string, PreparedEntry[]>();
+  private readonly byReference = new Map<string, PreparedEntry[]>();
+  private readonly byWord = new Map<string, PreparedEntry[]>();
+  private readonly bucketWidths = new Map<string, bigint>();
+  private readonly weights = new Map<string, number>();
+  private readonly seen: Int32Array;
+  private stamp = 0;
+
+  constructor(readonly entries: readonly PreparedEntry[], private readonly rules: ReconRules) {
+    for (const entry of entries) {
+      push(this.byAmount, this.amountKey(entry.currency, entry.sign, this.bucketOf(entry)), entry);
+      for (const key of entry.text.referenceKeys) push(this.byReference, key, entry);
+      for (const word of entry.text.words) push(this.byWord, word, entry);
+    }
+    for (const map of [this.byAmount, this.byReference, this.byWord]) {
+      for (const list of map.values()) list.sort(byDayThenId);
+    }
+    this.seen = new Int32Array(entries.length);
+  }
+
+  /** Rare words weigh more: ln(1 + entries / (1 + entries carrying the word)). */
+  readonly wordWeight: WordWeight = (word) => {
+    let weight = this.weights.get(word);
+    if (weight === undefined) {
+      weight = Math.log(1 + this.entries.length / (1 + (this.byWord.get(word)?.length ?? 0)));
+      this.weights.set(word, weight);
+    }
+    return weight;
+  };
+
+  /** The tolerance of `currency` in whole minor units (at least 1): the width of an amount bucket. */
+  private bucketWidth(currency: string): bigint {
+    let width = this.bucketWidths.get(currency);
+    if (width === undefined) {
+      const tolerance = this.rules.amountTolerances[currency];
+      const money = tolerance === undefined ? null : parseMoney(tolerance, currency);
+      const minor = money ? floorToMinorUnits(money, currencyMinorUnits(currency)) : 0n;
+      width = minor > 1n ? minor : 1n;
+      this.bucketWidths.set(currency, width);
+    }
+    return width;
+  }
+
+  private bucketOf(side: PreparedSide): bigint {
+    return floorToMinorUnits(absMoney(side.money), currencyMinorUnits(side.currency)) / this.bucketWidth(side.currency);
+  }
+
+  private amountKey(currency: string, sign: number, bucket: bigint): string {
+    return `${currency}|${sign}|${bucket}`;
+  }
+
+  /**
+   * The entries worth scoring against `tx`, each once: same currency and sign in the
+   * neighbouring amount buckets within `dateWindowDays`; sharing a reference within
+   * `referenceDateWindowDays`; sharing a counterparty word within `fuzzyDateWindowDays`. A
+   * reference or word carried by too many entries in its window is not searched.
+   */
+  candidatesFor(tx: PreparedTransaction): PreparedEntry[] {
+    const rules = this.rules;
+    const found: PreparedEntry[] = [];
+    const stamp = ++this.stamp;
+    const take = (entry: PreparedEntry): void => {
+      if (this.seen[entry.slot] === stamp) return;
+      this.seen[entry.slot] = stamp;
+      found.push(entry);
+    };
+
+    const bucket = this.bucketOf(tx);
+    for (const near of [bucket - 1n, bucket, bucket + 1n]) {
+      const list = this.byAmount.get(this.amountKey(tx.currency, tx.sign, near));
+      if (!list) continue;
+      for (const entry of withinDays(list, tx.day - rules.dateWindowDays, tx.day + rules.dateWindowDays)) take(entry);
+    }
+
+    const [refFrom, refTo] = [tx.day - rules.referenceDateWindowDays, tx.day + rules.referenceDateWindowDays];
+    for (const key of tx.text.referenceKeys) {
+      const list = this.byReference.get(key);
+      if (!list || countWithinDays(list, refFrom, refTo, rules.maxReferencePostings) > rules.maxReferencePostings) continue;
+      for (const entry of withinDays(list, refFrom, refTo)) if (entry.sign === tx.sign) take(entry);
+    }
+
+    const [wordFrom, wordTo] = [tx.day - rules.fuzzyDateWindowDays, tx.day + rules.fuzzyDateWindowDays];
+    for (const word of tx.text.words) {
+      const list = this.byWord.get(word);
+      if (!list || countWithinDays(list, wordFrom, wordTo, rules.maxWordPostings) > rules.maxWordPostings) continue;
+      for (const entry of withinDays(list, wordFrom, wordTo)) if (entry.sign === tx.sign) take(entry);
+    }
+    return found;
+  }
+}

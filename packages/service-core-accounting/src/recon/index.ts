@@ -1,0 +1,12 @@
+export * from './types.js';
+export { DEFAULT_RECON_RULES, RECON_RULE_IDS, reconcile, type ReconRuleId } from './reconcile.js';
+export { parseReconRules } from './rules.js';
+export { currencyMinorUnits, formatMoney, parseMoney, type Money } from './money.js';
+export {
+  DEFAULT_DATASET_NOISE,
+  generateLabelledDataset,
+  type DatasetNoise,
+  type LabelledDataset,
+  type LabelledDatasetOptions,
+} from './labelledDataset.js';
+export { formatReconAccuracy, isAutoMatchable, measureReconAccuracy, type ConfusionRow, type ReconAccuracy } from './accuracy.js';

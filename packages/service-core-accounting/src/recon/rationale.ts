@@ -1,0 +1,59 @@
+import type { ScoredPair } from './scorePair.js';
+import type { Criterion } from './types.js';
+
+/**
+ * The one-sentence rationales of docs/RECON.md "Rationale": "<evidence> -> <outcome>" or
+ * "<rule>: <why> -> <outcome>". Built from the scores and the rule only.
+ */
+
+const score = (value: number): string => value.toFixed(2);
+
+/** "amount equal (12,000 KRW); date +1 day within 3-day window; reference INV-1 found in memo". */
+export function evidenceOf(pair: ScoredPair, criteria: readonly Criterion[]): string {
+  const detail = (name: Criterion['name']): string => criteria.find((criterion) => criterion.name === name)?.detail ?? '';
+  const parts = [detail('amount')];
+  if (pair.currency < 1) parts.push(detail('currency'));
+  parts.push(detail('date'));
+  if (pair.reference.score >= 1) {
+    parts.push(detail('reference'));
+  } else {
+    if (pair.reference.state === 'conflict' || pair.reference.state === 'unverified' || pair.text.score === 0) parts.push(detail('reference'));
+    parts.push(detail('text'));
+  }
+  return parts.join('; ');
+}
+
+export const rationales = {
+  matched: (evidence: string, confidence: number): string => `${evidence} -> matched (${score(confidence)})`,
+  belowThreshold: (evidence: string, confidence: number, threshold: number): string =>
+    `${evidence} -> suggested (${score(confidence)}, below the auto-match threshold ${score(threshold)})`,
+  tie: (first: ScoredPair, second: ScoredPair, margin: number): string =>
+    `tie: entries ${first.entry.id} (${score(first.confidence)}) and ${second.entry.id} (${score(second.confidence)}) ` +
+    `score within ${score(margin)} of each other -> suggested, both shown`,
+  contested: (entryId: string, others: readonly { transactionId: string; confidence: number }[], confidence: number): string => {
+    const named = others
+      .slice(0, 2)
+      .map((other) => `${other.transactionId} (${score(other.confidence)})`)
+      .join(' and ');
+    const more = others.length > 2 ? ` and ${others.length - 2} more` : '';
+    return `contested: entry ${entryId} is also the best match of transaction ${named}${more}, this one ${score(confidence)} -> suggested`;
+  },
+  pending: (pair: ScoredPair): string =>
+    `blocked: the transaction is pending; best candidate ${pair.entry.id} (${score(pair.confidence)}) -> manual review`,
+  currencyMismatch: (transactionCurrency: string, pair: ScoredPair): string =>
+    `blocked: transaction in ${transactionCurrency}, entry ${pair.entry.id} in ${pair.entry.currency} -> manual review`,
+  amountLimit: (amount: string, limit: string): string =>
+    `blocked: ${amount} is above the auto-match limit of ${limit} -> manual review`,
+  entryTaken: (pair: ScoredPair): string =>
+    `blocked: entry ${pair.entry.id} is already matched to another transaction -> manual review`,
+  entryWonBy: (pair: ScoredPair, winner: { transactionId: string; confidence: number }): string =>
+    `blocked: entry ${pair.entry.id} was auto-matched to transaction ${winner.transactionId} ` +
+    `(${score(winner.confidence)} vs ${score(pair.confidence)}) -> manual review`,
+  noCandidate: (windowDays: number): string =>
+    `no entry with the same amount within ${windowDays} days, a shared reference or counterparty -> unmatched`,
+  allDeclined: (count: number): string =>
+    `${count === 1 ? 'the only candidate was' : `all ${count} candidates were`} declined -> unmatched`,
+  weakCandidates: (pair: ScoredPair, threshold: number): string =>
+    `best candidate ${pair.entry.id} scored ${score(pair.confidence)}, below the suggestion threshold ${score(threshold)} -> unmatched`,
+  invalid: (problem: string): string => `${problem} -> unmatched`,
+};

@@ -1,0 +1,136 @@
+import type { PreparedEntry, PreparedTransaction } from './candidateIndex.js';
+import { absDifference, compareMoney, formatMoney, moneyToNumber, parseMoney, type Money } from './money.js';
+import { compareReferences, compareText, type ReferenceComparison, type TextComparison, type WordWeight } from './textEvidence.js';
+import type { Criterion, ReconRules, ReconTier } from './types.js';
+
+/** A scored pair; details are built only for the pairs that are shown. */
+export interface ScoredPair {
+  entry: PreparedEntry;
+  /** Two decimals. */
+  confidence: number;
+  tier: ReconTier;
+  amount: number;
+  currency: number;
+  date: number;
+  reference: ReferenceComparison;
+  text: TextComparison;
+  /** Bank date minus ledger date, in days. */
+  dayShift: number;
+  amountDifference: Money;
+}
+
+/** Rounds a score to the two decimals outcomes carry. */
+export const twoDecimals = (value: number): number => Math.round(value * 100) / 100;
+
+function toleranceOf(currency: string, rules: ReconRules): Money | null {
+  const tolerance = rules.amountTolerances[currency];
+  return tolerance === undefined ? null : parseMoney(tolerance, currency);
+}
+
+/**
+ * Amount score: 1 when equal; 0.9 down to 0.7 within the currency's tolerance; 0.5 down to 0
+ * within `fuzzyAmountRatio` of the larger amount; else 0. Compared exactly, as numbers (the
+ * currency is its own criterion).
+ */
+function amountScore(tx: PreparedTransaction, entry: PreparedEntry, difference: Money, rules: ReconRules): number {
+  if (difference.units === 0n) return 1;
+  const tolerance = toleranceOf(tx.currency, rules);
+  if (tolerance && tolerance.units > 0n && compareMoney(difference, tolerance) <= 0) {
+    return 0.9 - (0.2 * moneyToNumber(difference)) / moneyToNumber(tolerance);
+  }
+  const larger = Math.max(Math.abs(moneyToNumber(tx.money)), Math.abs(moneyToNumber(entry.money)));
+  const ratio = moneyToNumber(difference) / larger;
+  return rules.fuzzyAmountRatio > 0 && ratio <= rules.fuzzyAmountRatio ? 0.5 * (1 - ratio / rules.fuzzyAmountRatio) : 0;
+}
+
+/** Date score: 1 on the same day, down to 0.7 at the window's edge; 0.4 a day beyond, 0 five days beyond. */
+function dateScore(shift: number, rules: ReconRules): number {
+  const days = Math.abs(shift);
+  const window = rules.dateWindowDays;
+  if (days <= window) return window === 0 ? 1 : 1 - (0.3 * days) / window;
+  return Math.max(0, 0.5 - 0.1 * (days - window));
+}
+
+/**
+ * Identity: 1 when the references match; else the text score, times `referenceConflictFactor`
+ * when the two sides carry different references and `referenceUnverifiedFactor` when only the
+ * bank line carries one.
+ */
+function identityScore(reference: ReferenceComparison, text: number, rules: ReconRules): number {
+  switch (reference.state) {
+    case 'match':
+      return 1;
+    case 'conflict':
+      return text * rules.referenceConflictFactor;
+    case 'unverified':
+      return text * rules.referenceUnverifiedFactor;
+    case 'none':
+      return text;
+  }
+}
+
+/**
+ * Scores a pair (same sign, checked by the caller's index) or returns null when it is no
+ * candidate: the amounts neither match (score 0) nor share a reference.
+ */
+export function scorePair(tx: PreparedTransaction, entry: PreparedEntry, rules: ReconRules, wordWeight: WordWeight): ScoredPair | null {
+  if (tx.sign !== entry.sign) return null;
+  const amountDifference = absDifference(tx.money, entry.money);
+  const amount = amountScore(tx, entry, amountDifference, rules);
+  const reference = compareReferences(tx.text, entry.text);
+  if (amount === 0 && reference.score < 1) return null;
+  const currency = tx.currency === entry.currency ? 1 : 0;
+  const dayShift = tx.day - entry.day;
+  const date = dateScore(dayShift, rules);
+  const text = compareText(tx.text, tx.counterparty, entry.text, entry.counterparty, wordWeight);
+  const identity = identityScore(reference, text.score, rules);
+  const { weights } = rules;
+  const confidence = twoDecimals(
+    weights.amount * amount + weights.currency * currency + weights.date * date + weights.identity * identity,
+  );
+  const tier: ReconTier =
+    reference.score >= 1
+      ? 'reference'
+      : amount >= 0.7 && currency === 1 && Math.abs(dayShift) <= rules.dateWindowDays
+        ? 'amount_date'
+        : 'fuzzy';
+  return { entry, confidence, tier, amount, currency, date, reference, text, dayShift, amountDifference };
+}
+
+const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
+
+/** The five criteria of a pair, in the order amount, currency, date, reference, text. */
+export function describeCriteria(tx: PreparedTransaction, pair: ScoredPair, rules: ReconRules): Criterion[] {
+  const { entry } = pair;
+  const money = (value: Money): string => formatMoney(value, tx.currency);
+  let amountDetail: string;
+  if (tx.currency !== entry.currency) {
+    amountDetail = `amount ${formatMoney(tx.money, tx.currency)} vs ${formatMoney(entry.money, entry.currency)}`;
+  } else if (pair.amountDifference.units === 0n) {
+    amountDetail = `amount equal (${money(tx.money)})`;
+  } else {
+    const tolerance = toleranceOf(tx.currency, rules);
+    const within = tolerance !== null && compareMoney(pair.amountDifference, tolerance) <= 0;
+    const percent = ((100 * moneyToNumber(pair.amountDifference)) / Math.abs(moneyToNumber(entry.money))).toFixed(1);
+    amountDetail = within
+      ? `amount differs by ${money(pair.amountDifference)}, within the ${money(tolerance)} tolerance`
+      : `amount differs by ${money(pair.amountDifference)} (${percent}%)`;
+  }
+  const window = `${rules.dateWindowDays}-day window`;
+  const shift = pair.dayShift;
+  const dateDetail =
+    shift === 0
+      ? 'same date'
+      : `date ${shift > 0 ? '+' : '-'}${plural(Math.abs(shift), 'day')} ${Math.abs(shift) <= rules.dateWindowDays ? 'within' : 'outside'} ${window}`;
+  return [
+    { name: 'amount', score: twoDecimals(pair.amount), detail: amountDetail },
+    {
+      name: 'currency',
+      score: pair.currency,
+      detail: pair.currency === 1 ? `same currency (${tx.currency})` : `currency differs (${tx.currency} vs ${entry.currency})`,
+    },
+    { name: 'date', score: twoDecimals(pair.date), detail: dateDetail },
+    { name: 'reference', score: twoDecimals(pair.reference.score), detail: pair.reference.detail },
+    { name: 'text', score: twoDecimals(pair.text.score), detail: pair.text.describe() },
+  ];
+}
