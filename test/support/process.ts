@@ -50,7 +50,8 @@ export function spawnNode(entry: string, args: readonly string[], env: Record<st
     }
   });
   child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // 'close', not 'exit': it fires once the output pipes are drained too, so no last line is missed.
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
 
   const waitFor = (pattern: RegExp, timeoutMs = 30_000) => {
     const seen = stdout.find((line) => pattern.test(line));

@@ -156,4 +156,14 @@ describe('external_sync_* metrics', () => {
     expect(metric(afterFailure, 'external_sync_last_ts_seconds', labels)).toBe(lastTs);
     expect(afterFailure).not.toContain(BANK_TOKEN);
   });
+
+  it('leave out a disabled source, so its frozen last success raises no stale alert', async () => {
+    await schema.db.query(`UPDATE external_sources SET enabled = false WHERE tenant = 'default' AND source = 'bank_sbx'`);
+    try {
+      const text = (await request(t.app).get('/metrics')).text;
+      expect(text).not.toContain('external_sync_last_ts_seconds{tenant="default",source="bank_sbx"}');
+    } finally {
+      await schema.db.query(`UPDATE external_sources SET enabled = true WHERE tenant = 'default' AND source = 'bank_sbx'`);
+    }
+  });
 });

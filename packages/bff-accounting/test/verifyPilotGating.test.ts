@@ -97,6 +97,8 @@ describe('verify_pilot_gating.sh against a BFF with the pilot allowlist enforced
     expect(lines(run.stdout, 'summary:')).toEqual(['summary: 6 passed, 0 failed']);
     expect(run.code).toBe(0);
     // The PASS lines come from real answers: the BFF saw each request, the denial included.
+    // (Its log lines arrive through a pipe, possibly after the script has exited.)
+    await expect.poll(() => scriptRequestsSeen(bff).slice(before).length).toBe(6);
     expect(scriptRequestsSeen(bff).slice(before).map((entry) => entry.msg)).toEqual([
       'GET /health 200',
       'GET /ready 200',

@@ -173,13 +173,18 @@ export interface SyncMetricsRow {
   last_run_seconds: number | null;
 }
 
-/** Sync totals of every source of every tenant, for `/metrics` (read at scrape time). */
+/**
+ * Sync totals of every enabled source of every tenant, for `/metrics` (read at scrape time). A
+ * disabled source drops out, so its frozen last-success time raises no ExternalSyncStale alert.
+ */
 export async function readSyncMetrics(db: Queryable): Promise<SyncMetricsRow[]> {
   const { rows } = await db.query<SyncMetricsRow>(
     `SELECT st.tenant, st.source, extract(epoch FROM st.last_success_at)::float8 AS last_success_seconds,
             st.runs_total::float8 AS runs_total, st.errors_total::float8 AS errors_total,
             st.rows_synced_total::float8 AS rows_synced_total, st.last_run_seconds
-     FROM external_sync_state st ORDER BY st.tenant, st.source`,
+     FROM external_sync_state st
+     JOIN external_sources s ON s.tenant = st.tenant AND s.source = st.source AND s.enabled
+     ORDER BY st.tenant, st.source`,
   );
   return rows;
 }
