@@ -28,65 +28,28 @@ export function registerSyncMetrics(registry: Registry, read: () => Promise<Sync
   };
 
   const labelNames = ['tenant', 'source'] as const;
-  const fill = (metric: Gauge<'tenant' | 'source'> | Counter<'tenant' | 'source'>, pick: (row: SyncMetricsRow) => number | null) => {
-    metric.reset();
-    for (const row of rows) {
-      const value = pick(row);
-      if (value === null) continue;
-      const labels = { tenant: row.tenant, source: row.source };
-      if (metric instanceof Gauge) metric.set(labels, value);
-      else metric.inc(labels, value);
+  const specs: { name: string; help: string; type: 'gauge' | 'counter'; pick: (row: SyncMetricsRow) => number | null }[] = [
+    { name: 'external_sync_last_ts_seconds', type: 'gauge', pick: (r) => r.last_success_seconds, help: 'Unix time of the last successful external sync run, per tenant and source' },
+    { name: 'external_sync_errors_total', type: 'counter', pick: (r) => r.errors_total, help: 'Failed external sync runs, per tenant and source (monotonic)' },
+    { name: 'external_sync_runs_total', type: 'counter', pick: (r) => r.runs_total, help: 'External sync runs, succeeded or failed, per tenant and source (monotonic)' },
+    { name: 'external_sync_rows_total', type: 'counter', pick: (r) => r.rows_synced_total, help: 'Transactions added, modified or removed by successful external sync runs (monotonic)' },
+    { name: 'external_sync_last_run_duration_seconds', type: 'gauge', pick: (r) => r.last_run_seconds, help: 'Duration of the last external sync run, per tenant and source' },
+  ];
+  for (const spec of specs) {
+    // Counters are filled from the database's monotonic totals: reset, then set by one inc.
+    async function collect(this: Gauge<'tenant' | 'source'> | Counter<'tenant' | 'source'>) {
+      await refresh();
+      this.reset();
+      for (const row of rows) {
+        const value = spec.pick(row);
+        if (value === null) continue;
+        const labels = { tenant: row.tenant, source: row.source };
+        if (this instanceof Gauge) this.set(labels, value);
+        else this.inc(labels, value);
+      }
     }
-  };
-
-  new Gauge({
-    name: 'external_sync_last_ts_seconds',
-    help: 'Unix time of the last successful external sync run, per tenant and source',
-    labelNames,
-    registers: [registry],
-    async collect() {
-      await refresh();
-      fill(this, (row) => row.last_success_seconds);
-    },
-  });
-  new Counter({
-    name: 'external_sync_errors_total',
-    help: 'Failed external sync runs, per tenant and source (monotonic)',
-    labelNames,
-    registers: [registry],
-    async collect() {
-      await refresh();
-      fill(this, (row) => row.errors_total);
-    },
-  });
-  new Counter({
-    name: 'external_sync_runs_total',
-    help: 'External sync runs, succeeded or failed, per tenant and source (monotonic)',
-    labelNames,
-    registers: [registry],
-    async collect() {
-      await refresh();
-      fill(this, (row) => row.runs_total);
-    },
-  });
-  new Counter({
-    name: 'external_sync_rows_total',
-    help: 'Transactions added, modified or removed by successful external sync runs (monotonic)',
-    labelNames,
-    registers: [registry],
-    async collect() {
-      await refresh();
-      fill(this, (row) => row.rows_synced_total);
-    },
-  });
-  new Gauge({
-    name: 'external_sync_last_run_duration_seconds',
-    help: 'Duration of the last external sync run, per tenant and source',
-    labelNames,
-    registers: [registry],
-    async collect() {
-      await refresh();
-      fill(this, (row) => row.last_run_seconds);
-    },
-  });
+    const options = { name: spec.name, help: spec.help, labelNames, registers: [registry], collect };
+    if (spec.type === 'gauge') new Gauge(options);
+    else new Counter(options);
+  }
 }

@@ -44,41 +44,36 @@ export class NotFoundError extends DomainError {
   readonly kind = 'not_found';
 }
 
-/** A request input outside the body failed validation, with its own error code (400). */
-export class InvalidInputError extends DomainError {
+/** A domain error whose code the raiser names (the kind is the subclass's). */
+abstract class CodedError extends DomainError {
   readonly code: string;
-  readonly kind = 'invalid_input';
   constructor(message: string, code: string, details: Record<string, unknown> = {}) {
     super(message, details);
     this.code = code;
   }
 }
 
-export class ConflictError extends DomainError {
-  readonly code: string;
+/** A request input outside the body failed validation, with its own error code (400). */
+export class InvalidInputError extends CodedError {
+  readonly kind = 'invalid_input';
+}
+
+export class ConflictError extends CodedError {
   readonly kind = 'conflict';
   constructor(message: string, code = 'CONFLICT', details: Record<string, unknown> = {}) {
-    super(message, details);
-    this.code = code;
+    super(message, code, details);
   }
 }
 
 /** The request is well-formed but cannot be processed as it stands (422). */
-export class UnprocessableError extends DomainError {
-  readonly code: string;
+export class UnprocessableError extends CodedError {
   readonly kind = 'unprocessable';
-  constructor(message: string, code: string, details: Record<string, unknown> = {}) {
-    super(message, details);
-    this.code = code;
-  }
 }
 
-export class ServiceUnavailableError extends DomainError {
-  readonly code: string;
+export class ServiceUnavailableError extends CodedError {
   readonly kind = 'unavailable';
   constructor(message: string, code = 'UNAVAILABLE', details: Record<string, unknown> = {}) {
-    super(message, details);
-    this.code = code;
+    super(message, code, details);
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db.js';
+import { sqlParams } from '../sqlParams.js';
 
 /** An audit event as the API shows it. */
 export interface AuditEvent {
@@ -120,12 +121,8 @@ export async function listAuditEvents(
   options: { filter?: AuditFilter; limit: number; after?: AuditPosition | null },
 ): Promise<AuditPage> {
   const filter = options.filter ?? {};
-  const params: unknown[] = [tenant];
-  const where = ['tenant = $1'];
-  const param = (value: unknown) => {
-    params.push(value);
-    return `$${params.length}`;
-  };
+  const { params, where, param } = sqlParams([tenant]);
+  where.push('tenant = $1');
   if (filter.actions?.length) where.push(`action = ANY(${param(filter.actions)}::text[])`);
   if (filter.subjectId !== undefined) where.push(`subject_id = ${param(filter.subjectId)}`);
   if (filter.actor !== undefined) {

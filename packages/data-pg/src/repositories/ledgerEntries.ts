@@ -1,4 +1,5 @@
 import type { Queryable } from '../db.js';
+import { sqlParams } from '../sqlParams.js';
 
 /** An internal ledger entry, as the API shows it. */
 export interface LedgerEntry {
@@ -63,12 +64,8 @@ export async function listLedgerEntries(
   tenant: string,
   options: { from?: string; to?: string; limit: number; after?: { date: string; entryId: string } | null },
 ): Promise<{ items: LedgerEntry[]; next: { date: string; entryId: string } | null }> {
-  const params: unknown[] = [tenant];
-  const where = ['tenant = $1'];
-  const param = (value: unknown) => {
-    params.push(value);
-    return `$${params.length}`;
-  };
+  const { params, where, param } = sqlParams([tenant]);
+  where.push('tenant = $1');
   if (options.from) where.push(`entry_date >= ${param(options.from)}::date`);
   if (options.to) where.push(`entry_date <= ${param(options.to)}::date`);
   if (options.after) where.push(`(entry_date, entry_id) > (${param(options.after.date)}::date, ${param(options.after.entryId)})`);

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db.js';
+import { sqlParams } from '../sqlParams.js';
 
 /** A bank transaction as reconciliation sees it (live rows of every source of the tenant). */
 export interface ReconTransactionRow {
@@ -119,12 +120,8 @@ export async function listSuggestions(
   tenant: string,
   options: { statuses?: readonly string[]; limit: number; beforeId?: string | null },
 ): Promise<{ items: SuggestionView[]; next: string | null }> {
-  const params: unknown[] = [tenant];
-  const where = ['s.tenant = $1'];
-  const param = (value: unknown) => {
-    params.push(value);
-    return `$${params.length}`;
-  };
+  const { params, where, param } = sqlParams([tenant]);
+  where.push('s.tenant = $1');
   if (options.statuses?.length) where.push(`s.status = ANY(${param(options.statuses)}::text[])`);
   if (options.beforeId) where.push(`s.id < ${param(options.beforeId)}::bigint`);
   const { rows } = await db.query<SuggestionView>(`${VIEW} WHERE ${where.join(' AND ')} ORDER BY s.id DESC LIMIT ${param(options.limit + 1)}`, params);
