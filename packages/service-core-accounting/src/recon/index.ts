@@ -1,6 +1,6 @@
 export * from './types.js';
 export { DEFAULT_RECON_RULES, RECON_RULE_IDS, reconcile, type ReconRuleId } from './reconcile.js';
-export { parseReconRules } from './rules.js';
+export { parseReconRules, reconEntryWindowDays } from './rules.js';
 export { currencyMinorUnits, formatMoney, parseMoney, type Money } from './money.js';
 export {
   DEFAULT_DATASET_NOISE,

@@ -133,6 +133,23 @@ class Random {
     }
     return items[items.length - 1]![0];
   }
+  /** A picker of `items` by weight, for long lists: cumulative weights and a binary search. */
+  weightedPicker<T>(items: readonly (readonly [T, number])[]): () => T {
+    const cumulative: number[] = [];
+    let total = 0;
+    for (const [, weight] of items) cumulative.push((total += weight));
+    return () => {
+      const roll = this.next() * total;
+      let low = 0;
+      let high = cumulative.length - 1;
+      while (low < high) {
+        const mid = (low + high) >>> 1;
+        if (cumulative[mid]! <= roll) low = mid + 1;
+        else high = mid;
+      }
+      return items[low]![0];
+    };
+  }
   shuffle<T>(items: T[]): T[] {
     for (let i = items.length - 1; i > 0; i--) {
       const j = Math.floor(this.next() * (i + 1));
@@ -221,13 +238,16 @@ export function generateLabelledDataset(options: LabelledDatasetOptions): Labell
   const total = Math.max(0, Math.floor(options.transactions));
 
   const counterparties = makeCounterparties(random, Math.max(40, Math.round(total / 12)));
-  const popularity = counterparties.map((party, rank) => [party, 1 / (rank + 1) ** 0.8] as const);
+  // Zipf-like: a few counterparties carry many lines, most carry few.
+  const pickCounterparty = random.weightedPicker(counterparties.map((party, rank) => [party, 1 / (rank + 1) ** 0.8] as const));
   let referenceSerial = 0;
   const nextReference = (party: Counterparty): string => {
     referenceSerial += random.int(1, 3);
     const serial = String(referenceSerial).padStart(5, '0');
     if (party.sign > 0) return `INV-2026-${serial}`;
-    return random.weighted([[`BILL-${serial}`, 2], [`PO-${serial}${random.int(0, 9)}`, 1], [`${party.name.slice(0, 2).toUpperCase()}${serial}`, 1]]);
+    // A supplier's own invoice number, or ours (a bill, a purchase order).
+    const supplierPrefix = party.korean ? 'KR' : party.name.slice(0, 2).toUpperCase();
+    return random.weighted([[`BILL-${serial}`, 2], [`PO-${serial}${random.int(0, 9)}`, 1], [`${supplierPrefix}-${serial}`, 1]]);
   };
   // A recurring counterparty (rent, a subscription) bills its usual amount about once a month.
   const usualAmountDays = new Map<Counterparty, number[]>();
@@ -246,11 +266,11 @@ export function generateLabelledDataset(options: LabelledDatasetOptions): Labell
   const entries: ReconLedgerEntry[] = [];
   const lines: Array<{ tx: ReconBankTransaction; truth: ReconLedgerEntry | null; tags: string[] }> = [];
 
-  const makeEntry = (party: Counterparty | null, currency: string, minor: bigint, day: number, reference: string | null): ReconLedgerEntry => {
+  const makeEntry = (party: Counterparty, currency: string, minor: bigint, day: number, reference: string | null): ReconLedgerEntry => {
     const purposes = minor < 0n ? PURPOSES_OUT : PURPOSES_IN;
     const purpose = random.pick(purposes);
     const month = MONTHS[new Date(day * 86_400_000).getUTCMonth()]!;
-    const memoParts = [purpose, random.chance(0.3) ? month : null, reference !== null && random.chance(0.5) ? reference : null, party ? party.name : null];
+    const memoParts = [purpose, random.chance(0.3) ? month : null, reference !== null && random.chance(0.5) ? reference : null, party.name];
     const entry: ReconLedgerEntry = {
       id: '',
       amount: amountText(minor, currency),
@@ -258,14 +278,14 @@ export function generateLabelledDataset(options: LabelledDatasetOptions): Labell
       date: dateOf(day),
       memo: memoParts.filter((part) => part !== null).join(' - '),
       reference,
-      counterparty: party !== null && !random.chance(noise.missingEntryCounterparty) ? party.name : null,
+      counterparty: random.chance(noise.missingEntryCounterparty) ? null : party.name,
     };
     entries.push(entry);
     return entry;
   };
 
   const makePair = (): Pair => {
-    const party = random.weighted(popularity);
+    const party = pickCounterparty();
     const currency = party.currency;
     const tags: string[] = [];
     const day = start + random.int(0, spanDays - 1);
@@ -306,7 +326,7 @@ export function generateLabelledDataset(options: LabelledDatasetOptions): Labell
 
     if (random.chance(noise.decoys)) {
       const sameParty = random.chance(noise.decoySameCounterparty);
-      const decoyParty = sameParty ? party : random.weighted(popularity);
+      const decoyParty = sameParty ? party : pickCounterparty();
       tags.push(sameParty ? 'decoy_same_counterparty' : 'decoy');
       makeEntry(decoyParty, currency, minor, day + random.int(-4, 4), random.chance(noise.missingEntryReference) ? null : nextReference(decoyParty));
     }
@@ -321,7 +341,7 @@ export function generateLabelledDataset(options: LabelledDatasetOptions): Labell
   while (lines.length < total) {
     const roll = random.float();
     if (roll < noise.unmatchedTransactions) {
-      const tx = makeUnmatchedLine(random, popularity, start + random.int(0, spanDays - 1), amountFor, amountText);
+      const tx = makeUnmatchedLine(random, pickCounterparty, start + random.int(0, spanDays - 1), amountFor, amountText);
       lines.push({ tx, truth: null, tags: ['unmatched'] });
     } else if (roll < noise.unmatchedTransactions + noise.duplicateTransactions && posted.length > 0) {
       const original = random.pick(posted);
@@ -344,7 +364,7 @@ export function generateLabelledDataset(options: LabelledDatasetOptions): Labell
 
   const unmatchedEntries = Math.round(total * noise.unmatchedEntries);
   for (let i = 0; i < unmatchedEntries; i++) {
-    const party = random.weighted(popularity);
+    const party = pickCounterparty();
     const day = start + random.int(0, spanDays - 1);
     makeEntry(party, party.currency, amountFor(party, party.currency, day) * BigInt(party.sign), day, nextReference(party));
   }
@@ -454,7 +474,7 @@ function makeBankLine(
 
 function makeUnmatchedLine(
   random: Random,
-  popularity: readonly (readonly [Counterparty, number])[],
+  pickCounterparty: () => Counterparty,
   day: number,
   amountFor: (party: Counterparty, currency: string, day: number) => bigint,
   amountText: (minor: bigint, currency: string) => string,
@@ -467,7 +487,7 @@ function makeUnmatchedLine(
     return { ...base, amount: amountText(minor * BigInt(sign), currency), description, counterparty: null, reference: null };
   }
   // Money from or to a known counterparty that the ledger has not recorded (yet), often of its usual amount.
-  const party = random.weighted(popularity);
+  const party = pickCounterparty();
   const printed = bankName(random, party.name, false);
   const minor = amountFor(party, party.currency, day) * BigInt(party.sign);
   const line = { ...base, currency: party.currency, accountId: `acc_${party.currency.toLowerCase()}` };

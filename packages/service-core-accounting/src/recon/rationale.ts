@@ -24,19 +24,28 @@ export function evidenceOf(pair: ScoredPair, criteria: readonly Criterion[]): st
 }
 
 export const rationales = {
-  matched: (evidence: string, confidence: number): string => `${evidence} -> matched (${score(confidence)})`,
+  matched: (evidence: string, confidence: number, passedOver: readonly { entryId: string; transactionId: string }[]): string => {
+    const after = passedOver
+      .slice(0, 2)
+      .map((taken) => `${taken.entryId} went to ${taken.transactionId}`)
+      .join(', ');
+    return `${evidence}${after === '' ? '' : `; ${after}`} -> matched (${score(confidence)})`;
+  },
   belowThreshold: (evidence: string, confidence: number, threshold: number): string =>
     `${evidence} -> suggested (${score(confidence)}, below the auto-match threshold ${score(threshold)})`,
   tie: (first: ScoredPair, second: ScoredPair, margin: number): string =>
     `tie: entries ${first.entry.id} (${score(first.confidence)}) and ${second.entry.id} (${score(second.confidence)}) ` +
     `score within ${score(margin)} of each other -> suggested, both shown`,
+  fuzzyOnly: (evidence: string, confidence: number): string =>
+    `${evidence} -> suggested (${score(confidence)}, outside the window or tolerance and no reference: never auto-matched)`,
   contested: (entryId: string, others: readonly { transactionId: string; confidence: number }[], confidence: number): string => {
     const named = others
       .slice(0, 2)
       .map((other) => `${other.transactionId} (${score(other.confidence)})`)
       .join(' and ');
     const more = others.length > 2 ? ` and ${others.length - 2} more` : '';
-    return `contested: entry ${entryId} is also the best match of transaction ${named}${more}, this one ${score(confidence)} -> suggested`;
+    const by = named === '' ? 'was disputed by other transactions' : `is also the best match of transaction ${named}${more}`;
+    return `contested: entry ${entryId} ${by}, this one ${score(confidence)} -> suggested`;
   },
   pending: (pair: ScoredPair): string =>
     `blocked: the transaction is pending; best candidate ${pair.entry.id} (${score(pair.confidence)}) -> manual review`,

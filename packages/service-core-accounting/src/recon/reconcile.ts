@@ -13,6 +13,7 @@ export const RECON_RULE_IDS = [
   'auto_match',
   'below_threshold',
   'tie',
+  'fuzzy_only',
   'contested',
   'no_candidate',
   'invalid_transaction',
@@ -39,9 +40,14 @@ type Decision =
 interface Draft {
   tx: ReconBankTransaction;
   prepared: PreparedTransaction | null;
-  /** Best first, at most three, all at or above the suggestion threshold. */
+  /** Every candidate, best first. */
+  scored: ScoredPair[];
+  declinedCount: number;
+  /** Best first, at most three, at or above the suggestion threshold, none matched to another line when decided. */
   shown: ScoredPair[];
   decision: Decision;
+  /** Entries auto-matched to other lines in this run that this decision left out (see `reconcile`). */
+  passedOver: { entryId: string; transactionId: string }[];
 }
 
 const final = (
@@ -51,12 +57,21 @@ const final = (
   explain: (evidence: string) => string,
 ): Decision => ({ kind: 'final', status, rule, chosen, explain });
 
+/** Rounds of "decide again without the entries just matched" after the first (see `reconcile`). */
+const MAX_ELIMINATION_ROUNDS = 3;
+
 /**
  * Reconciles bank lines against ledger entries: one outcome per transaction, in input order.
  * Pure and deterministic: the outcome of a transaction depends on the input sets, never on
  * their order, the clock or chance. Throws `ValidationError` for invalid rules or repeated
  * transaction or entry ids; a transaction it cannot read is `unmatched` (`invalid_transaction`)
- * and an entry it cannot read is never a candidate. Tiers, scores, rules and outcomes:
+ * and an entry it cannot read is never a candidate.
+ *
+ * Each line is decided on its own, then auto-match claims on the same entry are settled
+ * (`resolveClaims`). A line left on a tie or a contested claim whose candidates include an
+ * entry just auto-matched elsewhere is decided again without that entry, up to
+ * `MAX_ELIMINATION_ROUNDS` times: two invoices of the same size from one supplier are told
+ * apart once the other payment has taken its invoice. Tiers, scores, rules and outcomes:
  * docs/RECON.md.
  */
 export function reconcile(input: ReconInput): ReconOutcome[] {
@@ -66,10 +81,27 @@ export function reconcile(input: ReconInput): ReconOutcome[] {
   const declined = input.declinedPairs ?? new Set<string>();
   const index = new CandidateIndex(prepareEntries(input.entries), rules);
 
-  const drafts = input.transactions.map((tx) => decide(tx, index, rules, taken, declined));
-  const wonBy = resolveClaims(drafts, rules);
+  const drafts = input.transactions.map((tx) => scoreTransaction(tx, index, rules, declined));
+  const wonBy = new Map<string, string>();
+  const contested = new Set<string>();
+  for (const draft of drafts) decide(draft, rules, taken, wonBy);
+  resolveClaims(drafts, rules, wonBy, contested);
+  for (let round = 0; round < MAX_ELIMINATION_ROUNDS; round++) {
+    const again = drafts.filter(
+      (draft) =>
+        draft.decision.kind === 'final' &&
+        (draft.decision.rule === 'tie' || draft.decision.rule === 'contested') &&
+        draft.shown.some((pair) => isTakenByOther(pair.entry.id, draft.tx.id, wonBy)),
+    );
+    if (again.length === 0) break;
+    for (const draft of again) decide(draft, rules, taken, wonBy);
+    resolveClaims(again, rules, wonBy, contested);
+  }
   return drafts.map((draft) => toOutcome(draft, rules, taken, wonBy));
 }
+
+const isTakenByOther = (entryId: string, transactionId: string, wonBy: ReadonlyMap<string, string>): boolean =>
+  (wonBy.get(entryId) ?? transactionId) !== transactionId;
 
 function assertUniqueIds(input: ReconInput): void {
   const issues = [
@@ -86,74 +118,92 @@ function repeated(ids: readonly string[]): string[] {
   return [...twice].sort(byId);
 }
 
-/** The decision for one transaction on its own; auto-match claims are settled by `resolveClaims`. */
-function decide(
-  tx: ReconBankTransaction,
-  index: CandidateIndex,
-  rules: ReconRules,
-  taken: ReadonlySet<string>,
-  declined: ReadonlySet<string>,
-): Draft {
+/** Finds and scores the candidates of one transaction (declined pairs left out), best first. */
+function scoreTransaction(tx: ReconBankTransaction, index: CandidateIndex, rules: ReconRules, declined: ReadonlySet<string>): Draft {
   const parsed = prepareTransaction(tx);
-  if (!parsed.ok) {
-    const problem = parsed.problem;
-    return { tx, prepared: null, shown: [], decision: final('unmatched', 'invalid_transaction', null, () => rationales.invalid(problem)) };
-  }
-  const prepared = parsed.tx;
-  let declinedCount = 0;
-  const scored: ScoredPair[] = [];
-  for (const entry of index.candidatesFor(prepared)) {
+  const draft: Draft = {
+    tx,
+    prepared: parsed.ok ? parsed.tx : null,
+    scored: [],
+    declinedCount: 0,
+    shown: [],
+    decision: final('unmatched', 'invalid_transaction', null, () => rationales.invalid(parsed.ok ? '' : parsed.problem)),
+    passedOver: [],
+  };
+  if (!draft.prepared) return draft;
+  for (const entry of index.candidatesFor(draft.prepared)) {
     if (declined.has(`${tx.id}|${entry.id}`)) {
-      declinedCount += 1;
+      draft.declinedCount += 1;
       continue;
     }
-    const pair = scorePair(prepared, entry, rules, index.wordWeight);
-    if (pair) scored.push(pair);
+    const pair = scorePair(draft.prepared, entry, rules, index.wordWeight);
+    if (pair) draft.scored.push(pair);
   }
-  scored.sort(byConfidenceThenEntry);
-  const shown = scored.filter((pair) => atLeast(pair.confidence, rules.suggestThreshold)).slice(0, SHOWN_CANDIDATES);
-  const draft = (decision: Decision): Draft => ({ tx, prepared, shown, decision });
+  draft.scored.sort(byConfidenceThenEntry);
+  return draft;
+}
 
-  const weakest = scored[0];
-  if (!weakest) {
-    const why = declinedCount > 0 ? rationales.allDeclined(declinedCount) : rationales.noCandidate(rules.dateWindowDays);
-    return draft(final('unmatched', 'no_candidate', null, () => why));
+/**
+ * Decides one transaction on its own, leaving out entries auto-matched to other lines in this
+ * run (`wonBy`); an auto-match is only a claim until `resolveClaims` settles it.
+ */
+function decide(draft: Draft, rules: ReconRules, taken: ReadonlySet<string>, wonBy: ReadonlyMap<string, string>): void {
+  const prepared = draft.prepared;
+  if (!prepared) return;
+  const available = draft.scored.filter((pair) => !isTakenByOther(pair.entry.id, draft.tx.id, wonBy));
+  draft.passedOver = draft.scored
+    .filter((pair) => !available.includes(pair) && atLeast(pair.confidence, rules.suggestThreshold))
+    .map((pair) => ({ entryId: pair.entry.id, transactionId: wonBy.get(pair.entry.id) ?? '' }));
+  const shown = available.filter((pair) => atLeast(pair.confidence, rules.suggestThreshold)).slice(0, SHOWN_CANDIDATES);
+  draft.shown = shown;
+  const decision = (decided: Decision): void => {
+    draft.decision = decided;
+  };
+
+  const strongest = available[0];
+  if (!strongest) {
+    const why = draft.declinedCount > 0 ? rationales.allDeclined(draft.declinedCount) : rationales.noCandidate(rules.dateWindowDays);
+    return decision(final('unmatched', 'no_candidate', null, () => why));
   }
   const best = shown[0];
   if (!best) {
-    return draft(final('unmatched', 'no_candidate', null, () => rationales.weakCandidates(weakest, rules.suggestThreshold)));
+    return decision(final('unmatched', 'no_candidate', null, () => rationales.weakCandidates(strongest, rules.suggestThreshold)));
   }
   if (!atLeast(best.confidence, rules.autoMatchThreshold)) {
-    return draft(
+    return decision(
       final('suggested', 'below_threshold', best, (evidence) => rationales.belowThreshold(evidence, best.confidence, rules.autoMatchThreshold)),
     );
   }
   const second = shown[1];
   if (second && best.confidence - second.confidence < rules.tieMargin - EPSILON) {
-    return draft(final('suggested', 'tie', best, () => rationales.tie(best, second, rules.tieMargin)));
+    return decision(final('suggested', 'tie', best, () => rationales.tie(best, second, rules.tieMargin)));
   }
-  if (prepared.pending) return draft(final('blocked', 'blocked_pending', best, () => rationales.pending(best)));
+  if (best.tier === 'fuzzy') {
+    return decision(final('suggested', 'fuzzy_only', best, (evidence) => rationales.fuzzyOnly(evidence, best.confidence)));
+  }
+  if (prepared.pending) return decision(final('blocked', 'blocked_pending', best, () => rationales.pending(best)));
   if (best.currency < 1) {
-    return draft(final('blocked', 'blocked_currency_mismatch', best, () => rationales.currencyMismatch(prepared.currency, best)));
+    return decision(final('blocked', 'blocked_currency_mismatch', best, () => rationales.currencyMismatch(prepared.currency, best)));
   }
   const limitText = rules.autoMatchLimits[prepared.currency];
   const limit = limitText === undefined ? null : parseMoney(limitText, prepared.currency);
   const amount = absMoney(prepared.money);
   if (limit && compareMoney(amount, limit) > 0) {
     const [shownAmount, shownLimit] = [formatMoney(amount, prepared.currency), formatMoney(limit, prepared.currency)];
-    return draft(final('blocked', 'blocked_amount_limit', best, () => rationales.amountLimit(shownAmount, shownLimit)));
+    return decision(final('blocked', 'blocked_amount_limit', best, () => rationales.amountLimit(shownAmount, shownLimit)));
   }
-  if (taken.has(best.entry.id)) return draft(final('blocked', 'blocked_entry_taken', best, () => rationales.entryTaken(best)));
-  return draft({ kind: 'claim', chosen: best });
+  if (taken.has(best.entry.id)) return decision(final('blocked', 'blocked_entry_taken', best, () => rationales.entryTaken(best)));
+  return decision({ kind: 'claim', chosen: best });
 }
 
 /**
  * One entry, one transaction: the auto-match claims on each entry are ranked by confidence,
- * then transaction id. A clear winner is matched and the others are blocked
- * (`blocked_entry_taken`); when the first two are within `tieMargin`, no one is matched and
- * every claimant is suggested (`contested`). Returns entry id -> the transaction matched to it.
+ * then transaction id. A clear winner is matched (recorded in `wonBy`) and the others are
+ * blocked (`blocked_entry_taken`); when the first two are within `tieMargin`, no one is matched
+ * and every claimant is suggested (`contested`). An entry once contested stays contested in
+ * later rounds, so a late claimant never takes it from the lines that disputed it.
  */
-function resolveClaims(drafts: Draft[], rules: ReconRules): Map<string, string> {
+function resolveClaims(drafts: readonly Draft[], rules: ReconRules, wonBy: Map<string, string>, contestedEntries: Set<string>): void {
   const claims = new Map<string, Draft[]>();
   for (const draft of drafts) {
     if (draft.decision.kind !== 'claim') continue;
@@ -163,30 +213,30 @@ function resolveClaims(drafts: Draft[], rules: ReconRules): Map<string, string> 
     else claims.set(entryId, [draft]);
   }
   const confidenceOf = (draft: Draft): number => (draft.decision.kind === 'claim' ? draft.decision.chosen.confidence : 0);
-  const wonBy = new Map<string, string>();
   for (const [entryId, list] of claims) {
     list.sort((a, b) => confidenceOf(b) - confidenceOf(a) || byId(a.tx.id, b.tx.id));
     const [first, second] = list;
     if (!first) continue;
-    const contested = second !== undefined && confidenceOf(first) - confidenceOf(second) < rules.tieMargin - EPSILON;
-    if (!contested) wonBy.set(entryId, first.tx.id);
+    const contested =
+      contestedEntries.has(entryId) || (second !== undefined && confidenceOf(first) - confidenceOf(second) < rules.tieMargin - EPSILON);
+    if (contested) contestedEntries.add(entryId);
+    else wonBy.set(entryId, first.tx.id);
+    const winner = { transactionId: first.tx.id, confidence: confidenceOf(first) };
+    const claimants = list.map((draft) => ({ transactionId: draft.tx.id, confidence: confidenceOf(draft) }));
     for (const draft of list) {
       if (draft.decision.kind !== 'claim') continue;
       const chosen = draft.decision.chosen;
       if (contested) {
-        const others = list
-          .filter((other) => other !== draft)
-          .map((other) => ({ transactionId: other.tx.id, confidence: confidenceOf(other) }));
+        const others = claimants.filter((claimant) => claimant.transactionId !== draft.tx.id);
         draft.decision = final('suggested', 'contested', chosen, () => rationales.contested(entryId, others, chosen.confidence));
       } else if (draft === first) {
-        draft.decision = final('matched', 'auto_match', chosen, (evidence) => rationales.matched(evidence, chosen.confidence));
+        const passedOver = draft.passedOver;
+        draft.decision = final('matched', 'auto_match', chosen, (evidence) => rationales.matched(evidence, chosen.confidence, passedOver));
       } else {
-        const winner = { transactionId: first.tx.id, confidence: confidenceOf(first) };
         draft.decision = final('blocked', 'blocked_entry_taken', chosen, () => rationales.entryWonBy(chosen, winner));
       }
     }
   }
-  return wonBy;
 }
 
 function toOutcome(draft: Draft, rules: ReconRules, taken: ReadonlySet<string>, wonBy: ReadonlyMap<string, string>): ReconOutcome {

@@ -83,3 +83,12 @@ export function parseReconRules(value: unknown): ReconRules {
   }
   return deepFreeze(parsed.data);
 }
+
+/**
+ * How many days before and after the bank lines' dates the ledger entries must reach for the
+ * engine to see every candidate it could find: the widest of its search windows. A caller that
+ * loads entries for a date range widens the range by this on both sides.
+ */
+export function reconEntryWindowDays(rules: ReconRules): number {
+  return Math.max(rules.dateWindowDays, rules.fuzzyDateWindowDays, rules.referenceDateWindowDays);
+}

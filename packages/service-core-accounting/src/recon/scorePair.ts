@@ -1,6 +1,14 @@
 import type { PreparedEntry, PreparedTransaction } from './candidateIndex.js';
 import { absDifference, compareMoney, formatMoney, moneyToNumber, parseMoney, type Money } from './money.js';
-import { compareReferences, compareText, type ReferenceComparison, type TextComparison, type WordWeight } from './textEvidence.js';
+import {
+  compareReferences,
+  compareText,
+  describeReferences,
+  describeText,
+  type ReferenceComparison,
+  type TextComparison,
+  type WordWeight,
+} from './textEvidence.js';
 import type { Criterion, ReconRules, ReconTier } from './types.js';
 
 /** A scored pair; details are built only for the pairs that are shown. */
@@ -19,12 +27,25 @@ export interface ScoredPair {
   amountDifference: Money;
 }
 
-/** Rounds a score to the two decimals outcomes carry. */
-export const twoDecimals = (value: number): number => Math.round(value * 100) / 100;
+/** Rounds a score to the two decimals outcomes carry, half up (the nudge keeps 0.435, summed as 0.43499..., at 0.44). */
+export const twoDecimals = (value: number): number => Math.round(value * 100 + 1e-9) / 100;
+
+/** Parsed tolerances per rules object and currency: parsed once, not once per pair. */
+const parsedTolerances = new WeakMap<ReconRules, Map<string, Money | null>>();
 
 function toleranceOf(currency: string, rules: ReconRules): Money | null {
-  const tolerance = rules.amountTolerances[currency];
-  return tolerance === undefined ? null : parseMoney(tolerance, currency);
+  let byCurrency = parsedTolerances.get(rules);
+  if (!byCurrency) {
+    byCurrency = new Map();
+    parsedTolerances.set(rules, byCurrency);
+  }
+  let tolerance = byCurrency.get(currency);
+  if (tolerance === undefined) {
+    const text = rules.amountTolerances[currency];
+    tolerance = text === undefined ? null : parseMoney(text, currency);
+    byCurrency.set(currency, tolerance);
+  }
+  return tolerance;
 }
 
 /**
@@ -82,7 +103,7 @@ export function scorePair(tx: PreparedTransaction, entry: PreparedEntry, rules: 
   const currency = tx.currency === entry.currency ? 1 : 0;
   const dayShift = tx.day - entry.day;
   const date = dateScore(dayShift, rules);
-  const text = compareText(tx.text, tx.counterparty, entry.text, entry.counterparty, wordWeight);
+  const text = compareText(tx.text, entry.text, wordWeight);
   const identity = identityScore(reference, text.score, rules);
   const { weights } = rules;
   const confidence = twoDecimals(
@@ -91,7 +112,7 @@ export function scorePair(tx: PreparedTransaction, entry: PreparedEntry, rules: 
   const tier: ReconTier =
     reference.score >= 1
       ? 'reference'
-      : amount >= 0.7 && currency === 1 && Math.abs(dayShift) <= rules.dateWindowDays
+      : amount > 0.5 && currency === 1 && Math.abs(dayShift) <= rules.dateWindowDays // above 0.5: within the tolerance
         ? 'amount_date'
         : 'fuzzy';
   return { entry, confidence, tier, amount, currency, date, reference, text, dayShift, amountDifference };
@@ -130,7 +151,11 @@ export function describeCriteria(tx: PreparedTransaction, pair: ScoredPair, rule
       detail: pair.currency === 1 ? `same currency (${tx.currency})` : `currency differs (${tx.currency} vs ${entry.currency})`,
     },
     { name: 'date', score: twoDecimals(pair.date), detail: dateDetail },
-    { name: 'reference', score: twoDecimals(pair.reference.score), detail: pair.reference.detail },
-    { name: 'text', score: twoDecimals(pair.text.score), detail: pair.text.describe() },
+    { name: 'reference', score: twoDecimals(pair.reference.score), detail: describeReferences(tx.text, entry.text, pair.reference) },
+    {
+      name: 'text',
+      score: twoDecimals(pair.text.score),
+      detail: describeText(tx.text, tx.counterparty, entry.text, entry.counterparty, pair.text),
+    },
   ];
 }

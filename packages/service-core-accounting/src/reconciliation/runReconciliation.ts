@@ -7,7 +7,8 @@ import {
   withTransaction,
   type Db,
 } from '@accounting/data-pg';
-import { DEFAULT_RECON_RULES, reconcile, type ReconRules } from '../recon/index.js';
+import { createHash } from 'node:crypto';
+import { DEFAULT_RECON_RULES, reconcile, reconEntryWindowDays, type ReconRules } from '../recon/index.js';
 
 /** The engine's transaction id for a bank transaction: unique across the tenant's sources. */
 export const reconTransactionId = (source: string, externalId: string) => `${source}|${externalId}`;
@@ -26,7 +27,10 @@ function shiftDate(date: string, days: number): string {
 export function rulesForTenant(overrides: Readonly<Record<string, Readonly<Record<string, string>>>>, tenant: string): ReconRules {
   const limits = overrides[tenant];
   if (!limits) return DEFAULT_RECON_RULES;
-  return { ...DEFAULT_RECON_RULES, version: `${DEFAULT_RECON_RULES.version}+tenant-limits`, autoMatchLimits: { ...DEFAULT_RECON_RULES.autoMatchLimits, ...limits } };
+  const autoMatchLimits = { ...DEFAULT_RECON_RULES.autoMatchLimits, ...limits };
+  // The version names the limits in force, so a stored suggestion says exactly which rules made it.
+  const digest = createHash('sha256').update(JSON.stringify(Object.entries(autoMatchLimits).sort())).digest('hex').slice(0, 8);
+  return { ...DEFAULT_RECON_RULES, version: `${DEFAULT_RECON_RULES.version}+tenant-limits:${digest}`, autoMatchLimits };
 }
 
 export interface ReconRunSummary {
@@ -52,7 +56,8 @@ export async function runReconciliation(
     await tx.query(`SELECT pg_advisory_xact_lock(hashtext('recon'), hashtext($1))`, [tenant]);
     const from = options.from ?? FAR_PAST;
     const to = options.to ?? FAR_FUTURE;
-    const window = options.rules.dateWindowDays;
+    // Entries as far off as any tier looks (a shared reference reaches further than the date window).
+    const window = reconEntryWindowDays(options.rules);
     const transactions = await unreconciledTransactions(tx, tenant, from, to);
     const entries = await ledgerEntriesBetween(
       tx,
