@@ -80,7 +80,7 @@ const schema = z
     ).optional(),
     BANK_SBX_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
     BANK_SBX_EMBEDDED: flag.default(false),
-    SYNC_SINCE_DAYS: z.coerce.number().int().min(1).max(365).default(7),
+    SYNC_SINCE_DAYS: z.coerce.number().int().min(1).max(365).optional(),
     SYNC_PAGE_SIZE: z.coerce.number().int().min(1).max(500).default(500),
     SYNC_DEADLINE_SECONDS: z.coerce.number().int().min(10).max(3_600).default(240),
     SYNC_INTERVAL_SECONDS: z.coerce.number().int().min(5).max(3_600).default(60),
@@ -206,7 +206,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       embedded: e.BANK_SBX_EMBEDDED,
     },
     sync: {
-      sinceDays: e.SYNC_SINCE_DAYS,
+      // 7 days as the seeds say; the embedded demo takes its simulator's whole month.
+      sinceDays: e.SYNC_SINCE_DAYS ?? (e.BANK_SBX_EMBEDDED ? 30 : 7),
       pageSize: e.SYNC_PAGE_SIZE,
       deadlineMs: e.SYNC_DEADLINE_SECONDS * 1_000,
       intervalMs: e.SYNC_INTERVAL_SECONDS * 1_000,
