@@ -1,0 +1,70 @@
+// A fresh PostgreSQL schema per benchmark run, migrated with the real migrations from the
+// built packages/data-pg, and dropped at the end (as test/support/postgres.ts does for tests).
+
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+const dataPg = () => import(new URL('../../packages/data-pg/dist/index.js', import.meta.url).href);
+
+/** Where the benchmarks find PostgreSQL (the test database by default). */
+export const BENCH_DATABASE_URL =
+  process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** `url` with `search_path` set to `schema` and an application_name to find our backends by. */
+export function urlFor(url, schema, applicationName) {
+  const parsed = new URL(url);
+  parsed.searchParams.set('options', `-c search_path=${schema}`);
+  parsed.searchParams.set('application_name', applicationName);
+  return parsed.toString();
+}
+
+/** One plain client on `url` (the benchmark's own connection for seeding and EXPLAIN). */
+export async function connect(url = BENCH_DATABASE_URL, applicationName = 'bench') {
+  const client = new pg.Client({ connectionString: url, application_name: applicationName });
+  await client.connect();
+  return client;
+}
+
+/**
+ * Creates `<prefix>_<random>` and applies every migration (runMigrations from the built
+ * data-pg). Returns the schema, a URL for spawned processes, and drop().
+ */
+export async function createMigratedSchema(prefix, applicationName) {
+  const schema = `${prefix}_${randomBytes(5).toString('hex')}`;
+  const admin = await connect(BENCH_DATABASE_URL, `${applicationName}-admin`);
+  try {
+    await admin.query('CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public');
+    await admin.query(`CREATE SCHEMA ${schema}`);
+  } finally {
+    await admin.end();
+  }
+  const { createPgDb, loadMigrations, runMigrations } = await dataPg();
+  const db = createPgDb({ connectionString: BENCH_DATABASE_URL, schema, max: 1 });
+  try {
+    await runMigrations(db, await loadMigrations());
+  } finally {
+    await db.close();
+  }
+  return {
+    schema,
+    url: urlFor(BENCH_DATABASE_URL, schema, applicationName),
+    async drop() {
+      const client = await connect(BENCH_DATABASE_URL, `${applicationName}-admin`);
+      try {
+        await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+/** PIDs of the backends (and their parallel workers) serving `applicationName`. */
+export async function backendPids(client, applicationName) {
+  const { rows } = await client.query(
+    `SELECT pid FROM pg_stat_activity WHERE application_name = $1
+     UNION SELECT pid FROM pg_stat_activity WHERE leader_pid IN (SELECT pid FROM pg_stat_activity WHERE application_name = $1)`,
+    [applicationName],
+  );
+  return rows.map((row) => row.pid);
+}

@@ -1,0 +1,329 @@
+// One benchmark server process: `node bench/servers.mjs <variant>`.
+//
+// Started by bench/run.mjs (pinned with taskset, with an IPC channel). It listens on
+// 127.0.0.1 (any free port), then sends {type: 'ready', port, pid} over IPC. Log lines of the
+// variants that log go to this process's stdout, exactly as in production (pino on fd 1);
+// the harness decides what fd 1 is (a pipe it drains, or /dev/null).
+//
+// Every variant answers GET /v1/accounting/os/sources (X-Tenant: default) with the same JSON:
+// the app variants with whatever the built route answers, the others with that same body,
+// which the harness reads from the app first and passes in BENCH_BODY.
+//
+//   bare            plain Express 5 app, same app settings (no etag, no x-powered-by), one
+//                   handler that builds the body and res.json()s it
+//   full            createApp() from the built dist with production-like deps (PostgreSQL,
+//                   default process metrics, pino on stdout): the real stack and the real route
+//   full-silent     full with LOG_LEVEL=silent (pino-http still runs; nothing is written)
+//   full-nometrics  full with inert metric objects (httpMetrics runs, records nothing)
+//   stack           the real middleware from dist in createApp's order (requestId,
+//                   httpMetrics, requestLogger, the draining check, the ops router,
+//                   osPolicyBridge, express.json) in front of the bare handler: the stack's
+//                   cost on a route that does no I/O
+//   mw:<a+b+...>    diagnosis: the bare app plus the named middlewares, in that same order:
+//                   requestId, httpMetrics, requestLogger, lifecycle, ops, osPolicyBridge,
+//                   json; prototypes from bench/prototypes (in place of requestLogger or
+//                   httpMetrics): tunedPinoHttp (requestLogger without pino-http's per-request
+//                   {req} binding), leanLogger (no pino-http at all), leanMetrics (cached
+//                   label children); plainLogger (the same pino options without redaction);
+//                   bufferedLog / syncBufferedLog (pino writes stdout in 4 KiB chunks,
+//                   asynchronously / synchronously)
+//
+// The app variants count the database calls they make (reported per request by the harness).
+// The process stops on IPC {type: 'stop'}, on SIGTERM/SIGINT, and when the harness goes away
+// (IPC disconnect), so it never outlives the run.
+
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { performance } from 'node:perf_hooks';
+
+const root = new URL('../', import.meta.url);
+const dist = (path) => new URL(`packages/bff-accounting/dist/${path}`, root).href;
+const bffRequire = createRequire(new URL('packages/bff-accounting/package.json', root));
+/** Loads a dependency as the BFF resolves it, so both apps use the very same Express. */
+const bffDependency = async (name) => import(pathToFileURL(bffRequire.resolve(name)).href);
+
+const { default: express } = await bffDependency('express');
+const { createApp, loadConfig, createMetrics, createLogger } = await import(dist('app.js'));
+const { createReadinessCheck } = await import(dist('readiness.js'));
+const { listen } = await import(dist('server.js'));
+
+/** The configuration every app-based variant runs with (production-like: an allowlist is set). */
+function benchEnv(logLevel) {
+  return {
+    LOG_LEVEL: logLevel,
+    USE_PG: 'true',
+    DATABASE_URL: process.env.BENCH_DATABASE_URL,
+    OS_TENANT_ALLOWLIST_JSON: '["default","pilot-a"]',
+    // A bank connection for another tenant only: the benchmarked request is tenant "default".
+    BANK_SBX_CONNECTIONS_JSON: '{"pilot-a":"conn_pilot_a"}',
+  };
+}
+
+/** Database calls the app made since start; the harness reports them per request. */
+const dbCalls = { count: 0 };
+
+/** `db`, counting every call that reaches the database. */
+function countingDb(db) {
+  const counted = new Set(['query', 'exec', 'withSession', 'transaction']);
+  return new Proxy(db, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (!counted.has(property) || typeof value !== 'function') return value;
+      return (...args) => {
+        dbCalls.count++;
+        return value.apply(target, args);
+      };
+    },
+  });
+}
+
+async function openDb() {
+  const dataPg = await import(new URL('packages/data-pg/dist/index.js', root).href);
+  const { createPgDb, loadMigrations, runMigrations } = dataPg;
+  const db = createPgDb({
+    connectionString: process.env.BENCH_DATABASE_URL,
+    schema: process.env.BENCH_SCHEMA,
+    max: 5,
+    onIdleError: () => undefined,
+  });
+  const migrations = await loadMigrations();
+  await runMigrations(db, migrations);
+  return { db, migrations, readSyncMetrics: dataPg.readSyncMetrics };
+}
+
+/** Metric objects that accept every call and record nothing (for full-nometrics). */
+function inertMetrics(real) {
+  const inert = { observe() {}, inc() {}, labels: () => inert };
+  return { registry: real.registry, httpRequestDuration: inert, httpRequestsTotal: inert, policyDecisions: inert };
+}
+
+async function buildFull({ logLevel, metricsMode }) {
+  const opened = await openDb();
+  const db = countingDb(opened.db);
+  const config = loadConfig(benchEnv(logLevel));
+  const logger = createLogger(config.logLevel); // no destination: JSON lines on fd 1, as in production
+  // As src/index.ts builds them: default process metrics on, and the sync metrics read from
+  // the database at scrape time when this build has them.
+  const metrics = createMetrics(
+    typeof opened.readSyncMetrics === 'function' ? { syncMetrics: { read: () => opened.readSyncMetrics(db), logger } } : {},
+  );
+  const lifecycle = { shuttingDown: false };
+  const readiness = createReadinessCheck(db, opened.migrations, lifecycle);
+  const deps = { config, db, logger, metrics: metricsMode === 'inert' ? inertMetrics(metrics) : metrics, readiness, lifecycle };
+  return { app: createApp(deps), metrics, close: () => opened.db.close() };
+}
+
+/** The body every non-app variant answers: the app's own answer, passed in by the harness. */
+const template = JSON.parse(process.env.BENCH_BODY ?? '{"tenant":"default","sources":[]}');
+
+function buildBare() {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.get('/v1/accounting/os/sources', (req, res) => {
+    res.json({ ...template, tenant: req.get('x-tenant') });
+  });
+  return { app, metrics: undefined, close: async () => undefined };
+}
+
+const MIDDLEWARE_ORDER = [
+  'requestId',
+  'httpMetrics',
+  'leanMetrics',
+  'requestLogger',
+  'leanLogger',
+  'tunedPinoHttp',
+  'lifecycle',
+  'ops',
+  'osPolicyBridge',
+  'json',
+];
+
+async function buildMiddlewareVariant(list) {
+  const names = list.split('+').filter(Boolean);
+  const known = new Set([...MIDDLEWARE_ORDER, 'plainLogger', 'bufferedLog', 'syncBufferedLog']);
+  for (const name of names) if (!known.has(name)) throw new Error(`unknown middleware "${name}"`);
+  const has = (name) => names.includes(name);
+
+  const config = loadConfig(benchEnv('info'));
+  const metrics = createMetrics();
+  const { default: pino } = await bffDependency('pino');
+  // bufferedLog / syncBufferedLog: stdout through a sonic-boom that writes 4 KiB at a time
+  // (one write(2) per ~15 lines instead of one per line), on libuv's thread pool or on the
+  // main thread; pino flushes it on a normal exit (a crash loses up to 4 KiB of lines).
+  const destination = has('bufferedLog') || has('syncBufferedLog')
+    ? pino.destination({ dest: 1, sync: has('syncBufferedLog'), minLength: 4096 })
+    : undefined;
+  let logger;
+  if (has('plainLogger')) {
+    logger = pino(
+      {
+        level: 'info',
+        base: { service: 'bff-accounting' },
+        timestamp: pino.stdTimeFunctions.isoTime,
+        formatters: { level: (label) => ({ level: label }) },
+      },
+      destination,
+    );
+  } else {
+    logger = createLogger('info', destination);
+  }
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  const { requestId } = await import(dist('middleware/requestId.js'));
+  const { httpMetrics } = await import(dist('middleware/httpMetrics.js'));
+  const { requestLogger } = await import(dist('middleware/requestLogger.js'));
+  const { osPolicyBridge } = await import(dist('middleware/osPolicyBridge.js'));
+  const { API_ROUTES } = await import(dist('policy/permissions.js'));
+  const { notFound, errorHandler } = await import(dist('middleware/errors.js'));
+  const { createOpsRouter } = await import(dist('routes/opsRouter.js'));
+  const { leanRequestLogger } = await import('./prototypes/leanRequestLogger.mjs');
+  const { leanHttpMetrics } = await import('./prototypes/leanHttpMetrics.mjs');
+  const { pinoHttpWithoutReqBinding } = await import('./prototypes/pinoHttpWithoutReqBinding.mjs');
+
+  // Middlewares that need req.log (policy denials, 5xx) get the root logger when no request
+  // logger runs; the benchmarked request never uses it.
+  if (!has('requestLogger') && !has('leanLogger') && !has('tunedPinoHttp')) {
+    app.use((req, _res, next) => {
+      req.log = logger;
+      next();
+    });
+  }
+  for (const name of MIDDLEWARE_ORDER.filter(has)) {
+    if (name === 'requestId') app.use(requestId());
+    if (name === 'httpMetrics') app.use(httpMetrics(metrics));
+    if (name === 'leanMetrics') app.use(leanHttpMetrics(metrics));
+    if (name === 'requestLogger') app.use(requestLogger(logger));
+    if (name === 'leanLogger') app.use(leanRequestLogger(logger));
+    if (name === 'tunedPinoHttp') app.use(pinoHttpWithoutReqBinding(logger));
+    if (name === 'lifecycle') {
+      const lifecycle = { shuttingDown: false };
+      app.use((_req, res, next) => {
+        if (lifecycle.shuttingDown) res.setHeader('Connection', 'close');
+        next();
+      });
+    }
+    if (name === 'ops') {
+      // /health, /ready and /metrics sit in front of /v1 as in createApp; /ready is not wired
+      // to a database here and answers "not ready".
+      const readiness = async () => ({ ready: false, reason: 'BENCH', detail: 'no database in this variant' });
+      app.use(createOpsRouter({ metrics, readiness }));
+    }
+    if (name === 'osPolicyBridge') {
+      app.use('/v1', osPolicyBridge({ policy: config.policy, routes: Object.values(API_ROUTES), metrics }));
+    }
+    if (name === 'json') app.use('/v1', express.json({ limit: config.requestBodyLimit }));
+  }
+  app.get('/v1/accounting/os/sources', (req, res) => {
+    res.json({ ...template, tenant: req.policy?.tenant ?? req.get('x-tenant') });
+  });
+  app.use(notFound());
+  app.use(errorHandler());
+  return { app, metrics, close: async () => undefined };
+}
+
+/** The middleware createApp() installs in front of the /v1 routers, in its order. */
+const STACK = 'requestId+httpMetrics+requestLogger+lifecycle+ops+osPolicyBridge+json';
+
+async function build(variant) {
+  if (variant === 'bare') return buildBare();
+  if (variant === 'full') return buildFull({ logLevel: 'info', metricsMode: 'real' });
+  if (variant === 'full-silent') return buildFull({ logLevel: 'silent', metricsMode: 'real' });
+  if (variant === 'full-nometrics') return buildFull({ logLevel: 'info', metricsMode: 'inert' });
+  if (variant === 'stack') return buildMiddlewareVariant(STACK);
+  if (variant.startsWith('mw:')) return buildMiddlewareVariant(variant.slice(3));
+  throw new Error(`unknown variant "${variant}" (bare, full, full-silent, full-nometrics, stack, mw:<a+b+...>)`);
+}
+
+/** Median, p99 and max of `samples` (ms). */
+function summary(samples) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+  return { n: sorted.length, median: at(50), p99: at(99), max: sorted.at(-1) };
+}
+
+/**
+ * Times `registry.metrics()` in this process (the cost of rendering /metrics, minus HTTP):
+ * back to back, then spaced like scrapes (more than a second apart, so metrics that cache
+ * what they read, such as the sync metrics' database read, read afresh each time as they do
+ * under a 15-30 s scrape interval); then each metric's own `get()` (its collect function plus
+ * its series), to show which metric makes the time.
+ */
+async function timeMetricsRendering(metrics, iterations, spacedIterations) {
+  const samples = [];
+  let body = '';
+  for (let i = 0; i < iterations; i++) {
+    const started = performance.now();
+    body = await metrics.registry.metrics();
+    samples.push(performance.now() - started);
+  }
+  const spaced = [];
+  for (let i = 0; i < spacedIterations; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const started = performance.now();
+    await metrics.registry.metrics();
+    spaced.push(performance.now() - started);
+  }
+  const perMetric = [];
+  for (const metric of metrics.registry.getMetricsAsArray()) {
+    const times = [];
+    for (let i = 0; i < Math.min(iterations, 200); i++) {
+      const started = performance.now();
+      await metric.get();
+      times.push(performance.now() - started);
+    }
+    perMetric.push({ name: metric.name, ...summary(times) });
+  }
+  perMetric.sort((a, b) => b.median - a.median);
+  const series = body.split('\n').filter((line) => line && !line.startsWith('#'));
+  const httpLabelSets = new Set(
+    series
+      .filter((line) => line.startsWith('http_requests_total{'))
+      .map((line) => line.slice(0, line.lastIndexOf(' '))),
+  );
+  return {
+    samples,
+    spaced,
+    bytes: Buffer.byteLength(body),
+    seriesLines: series.length,
+    httpLabelSets: [...httpLabelSets],
+    perMetric,
+  };
+}
+
+const variant = process.argv[2];
+if (!variant || !process.send) {
+  process.stderr.write('usage: started by bench/run.mjs (needs an IPC channel): node bench/servers.mjs <variant>\n');
+  process.exit(2);
+}
+
+const built = await build(variant);
+const running = await listen(built.app, 0, '127.0.0.1');
+
+let stopping = false;
+async function stop(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  running.server.closeAllConnections();
+  await Promise.race([running.drain(0), new Promise((resolve) => setTimeout(resolve, 2_000))]);
+  await built.close().catch(() => undefined);
+  process.exit(code);
+}
+
+process.on('message', async (message) => {
+  if (message?.type === 'stop') await stop(0);
+  if (message?.type === 'db-calls') process.send({ type: 'db-calls', count: dbCalls.count });
+  if (message?.type === 'time-metrics') {
+    if (!built.metrics) {
+      process.send({ type: 'metrics-timing', error: `variant ${variant} has no metrics registry` });
+      return;
+    }
+    process.send({ type: 'metrics-timing', ...(await timeMetricsRendering(built.metrics, message.iterations, message.spacedIterations)) });
+  }
+});
+process.on('disconnect', () => void stop(0));
+process.once('SIGTERM', () => void stop(0));
+process.once('SIGINT', () => void stop(0));
+process.send({ type: 'ready', variant, port: running.port, pid: process.pid });
