@@ -9,7 +9,8 @@
 // Docs: docs/BENCHMARKS.md.
 //
 // Options (flag or environment variable; defaults in brackets):
-//   --rounds N             BENCH_ROUNDS            measured rounds per variant [5]
+//   --rounds N             BENCH_ROUNDS            measured rounds per variant [5]; 0 = only
+//                                                  the /metrics timing (e.g. --variants full)
 //   --duration S           BENCH_DURATION          seconds per measured run [10]
 //   --warmup S             BENCH_WARMUP            seconds of warm-up per variant, not recorded [5]
 //   --connections N        BENCH_CONNECTIONS       concurrent connections [10]
@@ -87,7 +88,7 @@ function fail(message) {
 }
 
 const options = {
-  rounds: intOption('rounds', 'BENCH_ROUNDS', 5, 1),
+  rounds: intOption('rounds', 'BENCH_ROUNDS', 5, 0),
   durationSeconds: intOption('duration', 'BENCH_DURATION', 10, 1),
   warmupSeconds: intOption('warmup', 'BENCH_WARMUP', 5, 0),
   connections: intOption('connections', 'BENCH_CONNECTIONS', 10, 1),
@@ -510,6 +511,8 @@ function percentiles(samples) {
 }
 
 async function timeMetrics(server) {
+  const othersBefore = userProcessesCpu();
+  const started = performance.now();
   const base = `http://127.0.0.1:${server.port}`;
   const statuses = {};
   for (let pass = 0; pass < 3; pass++) {
@@ -526,13 +529,19 @@ async function timeMetrics(server) {
 
   const overHttp = [];
   for (let i = 0; i < Math.min(200, options.metricsIterations); i++) {
-    const started = performance.now();
+    const requested = performance.now();
     const res = await fetch(`${base}/metrics`);
     await res.text();
-    overHttp.push(performance.now() - started);
+    overHttp.push(performance.now() - requested);
   }
+  const foreign = foreignCpuPercent(othersBefore, userProcessesCpu(), (performance.now() - started) / 1_000, ownPids());
   return {
     variant: server.variant,
+    // Other processes' CPU while timing (PostgreSQL included: the app's sync metrics query it
+    // once a second at most).
+    otherCpuPercent: foreign.other,
+    postgresCpuPercent: foreign.postgres,
+    disturbed: foreign.other >= options.quietThresholdPercent,
     populateStatuses: statuses,
     bodyBytes: inProcess.bytes,
     seriesLines: inProcess.seriesLines,
@@ -669,7 +678,7 @@ async function main() {
     if (answer !== body) throw new Error(`${variant} answered ${answer.slice(0, 200)}; the others answered ${body.slice(0, 200)}`);
   }
   log(`bench: every variant answers GET ${BENCH_PATH} with 200 ${body.length > 120 ? `${body.slice(0, 120)}...` : body}`);
-  if (options.warmupSeconds > 0) {
+  if (options.warmupSeconds > 0 && options.rounds > 0) {
     for (const variant of options.variants) {
       log(`bench: warm-up ${variant} (${options.warmupSeconds} s)`);
       await runLoad(servers.get(variant), options.warmupSeconds);
@@ -687,11 +696,13 @@ async function main() {
   }
   runs.sort((a, b) => options.variants.indexOf(a.variant) - options.variants.indexOf(b.variant) || a.round - b.round);
 
-  const rows = summarize(runs, baseline);
-  log('');
-  log(printRuns(runs));
-  log('');
-  log(printSummary(rows, baseline, runs));
+  const rows = options.rounds > 0 ? summarize(runs, baseline) : [];
+  if (options.rounds > 0) {
+    log('');
+    log(printRuns(runs));
+    log('');
+    log(printSummary(rows, baseline, runs));
+  }
 
   const metricsTimings = [];
   if (options.metricsIterations > 0) {
@@ -702,7 +713,7 @@ async function main() {
       metricsTimings.push(timing);
       log('');
       log(
-        `bench: /metrics on ${timing.variant}: ${timing.seriesLines} series lines (${timing.httpLabelSets} method/route/code label sets), ${Math.round(timing.bodyBytes / 1024)} KiB`,
+        `bench: /metrics on ${timing.variant}: ${timing.seriesLines} series lines (${timing.httpLabelSets} method/route/code label sets), ${Math.round(timing.bodyBytes / 1024)} KiB; other processes used ${fixed(timing.otherCpuPercent, 0)}% of a core meanwhile${timing.disturbed ? ' (DISTURBED: re-run on a quiet machine)' : ''}`,
       );
       log(
         `bench:   registry.metrics() in-process x${timing.registryMetricsMs.n}: median ${fixed(timing.registryMetricsMs.median, 3)} ms, p99 ${fixed(timing.registryMetricsMs.p99, 3)} ms, max ${fixed(timing.registryMetricsMs.max, 3)} ms (target <= 5 ms)`,
