@@ -50,25 +50,35 @@ const isAppVariant = (variant) => variant === 'full' || variant.startsWith('full
 // ---------------------------------------------------------------------------------------------
 // Options
 
-const { values: flags } = parseArgs({
-  options: {
-    rounds: { type: 'string' },
-    duration: { type: 'string' },
-    warmup: { type: 'string' },
-    connections: { type: 'string' },
-    pipelining: { type: 'string' },
-    variants: { type: 'string' },
-    'log-dest': { type: 'string' },
-    'metrics-iterations': { type: 'string' },
-    'server-core': { type: 'string' },
-    'load-core': { type: 'string' },
-    'cpu-prof': { type: 'boolean' },
-    'quiet-threshold': { type: 'string' },
-    'quiet-wait': { type: 'string' },
-    retries: { type: 'string' },
-    help: { type: 'boolean' },
-  },
-});
+function parseFlags() {
+  try {
+    // `pnpm bench -- --rounds 3` passes the `--` through.
+    return parseArgs({
+      args: process.argv.slice(2).filter((arg) => arg !== '--'),
+      options: {
+        rounds: { type: 'string' },
+        duration: { type: 'string' },
+        warmup: { type: 'string' },
+        connections: { type: 'string' },
+        pipelining: { type: 'string' },
+        variants: { type: 'string' },
+        'log-dest': { type: 'string' },
+        'metrics-iterations': { type: 'string' },
+        'server-core': { type: 'string' },
+        'load-core': { type: 'string' },
+        'cpu-prof': { type: 'boolean' },
+        'quiet-threshold': { type: 'string' },
+        'quiet-wait': { type: 'string' },
+        retries: { type: 'string' },
+        help: { type: 'boolean' },
+      },
+    }).values;
+  } catch (err) {
+    process.stderr.write(`bench: ${err.message}; see --help\n`);
+    process.exit(2);
+  }
+}
+const flags = parseFlags();
 if (flags.help) {
   process.stdout.write(readFileSync(here('./run.mjs'), 'utf8').split('\n\n')[0].replace(/^\/\/ ?/gm, '') + '\n');
   process.exit(0);
