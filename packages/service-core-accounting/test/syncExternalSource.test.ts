@@ -298,7 +298,7 @@ describe('syncing a bank source', () => {
   it('skips a source whose lock another worker holds', async () => {
     const other = schema.connect();
     await other.withSession(async (session) => {
-      await session.query(`SELECT pg_advisory_lock(hashtext('external_sync'), hashtext($1 || '/' || $2))`, ['default', source]);
+      await session.query(`SELECT pg_advisory_lock(hashtext('external_sync'), hashtext(current_schema() || ':' || $1 || '/' || $2))`, ['default', source]);
       expect(await sync()).toEqual({ status: 'skipped', reason: 'LOCKED' });
       await session.query(`SELECT pg_advisory_unlock_all()`);
     });

@@ -97,7 +97,7 @@ export async function syncExternalSource(
   const { tenant, source } = target;
   return db.withSession(async (session) => {
     const { rows } = await session.query<{ locked: boolean }>(
-      `SELECT pg_try_advisory_lock(hashtext('external_sync'), hashtext($1 || '/' || $2)) AS locked`,
+      `SELECT pg_try_advisory_lock(hashtext('external_sync'), hashtext(current_schema() || ':' || $1 || '/' || $2)) AS locked`,
       [tenant, source],
     );
     if (!rows[0]?.locked) return { status: 'skipped', reason: 'LOCKED' } as const;
@@ -106,7 +106,7 @@ export async function syncExternalSource(
     } finally {
       // A failed unlock must not hide the run's own error; a broken session drops the lock anyway.
       await session
-        .query(`SELECT pg_advisory_unlock(hashtext('external_sync'), hashtext($1 || '/' || $2))`, [tenant, source])
+        .query(`SELECT pg_advisory_unlock(hashtext('external_sync'), hashtext(current_schema() || ':' || $1 || '/' || $2))`, [tenant, source])
         .catch(() => undefined);
     }
   });
