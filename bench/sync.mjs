@@ -24,6 +24,8 @@
 //   --page-size N        BENCH_SYNC_PAGE    SYNC_PAGE_SIZE [500]
 //   --repeat N           BENCH_SYNC_REPEAT  runs per size [3]
 //   --worker-core N                         pin the worker to a core (default: not pinned)
+//   --worker-env K=V,...                    more environment for the worker (diagnosis), e.g.
+//                                           BANK_SBX_TIMEOUT_MS=1000
 //   --quiet-threshold P / --quiet-wait S    wait before each run until other processes use
 //                                           less than P % of a core, at most S s [15 / 30]
 //   --json PATH                             also write the raw results there
@@ -48,6 +50,7 @@ const options = readOptions(
     'page-size': { kind: 'int', env: 'BENCH_SYNC_PAGE', default: 500, min: 1 },
     repeat: { kind: 'int', env: 'BENCH_SYNC_REPEAT', default: 3, min: 1 },
     'worker-core': { kind: 'int' },
+    'worker-env': { kind: 'list', default: [] },
     'quiet-threshold': { kind: 'int', default: 15, min: 1 },
     'quiet-wait': { kind: 'int', default: 30 },
     json: { kind: 'string' },
@@ -56,6 +59,7 @@ const options = readOptions(
 );
 const sizes = options.sizes.map(Number);
 if (sizes.some((n) => !Number.isInteger(n) || n < options['per-day'])) fail('--sizes must be integers >= --per-day');
+if (options['worker-env'].some((pair) => !/^[A-Z_][A-Z0-9_]*=/.test(pair))) fail('--worker-env takes KEY=value pairs');
 if (sizes.some((n) => n / options['per-day'] > 363)) fail('--sizes / --per-day must stay within 363 days (SYNC_SINCE_DAYS is at most 365)');
 
 const WORKER = `${REPO_ROOT}scripts/worker_sync_external.mjs`;
@@ -161,6 +165,7 @@ async function runWorker(schema, simulator, appName, client) {
     SYNC_SINCE_DAYS: String(simulator.days + 2),
     SYNC_PAGE_SIZE: String(options['page-size']),
     LOG_LEVEL: 'info',
+    ...Object.fromEntries(options['worker-env'].map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)])),
   };
   const started = performance.now();
   const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO_ROOT });
