@@ -416,7 +416,7 @@ function failingDb(db: Db, pattern: RegExp): Db {
 
 describe('when the database fails', () => {
   it('before the first byte: answers 500 INTERNAL in JSON, announces no trailer, records export_aborted', async () => {
-    const broken = await buildTestApp(failingDb(schema.db, /ORDER BY ts, id LIMIT \$5/), { EXPORT_SIGN_SECRET: OLD_SECRET });
+    const broken = await buildTestApp(failingDb(schema.db, /ORDER BY audit_events.ts, audit_events.id LIMIT \$5/), { EXPORT_SIGN_SECRET: OLD_SECRET });
     const res = await rawGet(broken.app, exportPath(), auditor);
     expect(res.status).toBe(500);
     expect(JSON.parse(res.body.toString('utf8'))).toMatchObject({ error_code: 'INTERNAL' });

@@ -32,6 +32,8 @@ export interface AuditExportRange {
 /** Timestamps as ISO 8601 UTC with microseconds; text round-trips through timestamptz exactly. */
 const TS_ISO = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
+// The queries below ORDER BY `audit_events.ts`: a bare `ts` would be this text column, which no
+// index orders.
 const COLUMNS = `id, ${TS_ISO('ts')} AS ts, tenant, actor_role, actor_id, action, subject_type, subject_id, summary,
   details::text AS details, request_id`;
 
@@ -70,11 +72,11 @@ export async function* readAuditExportBatches(
       ? await db.query<AuditExportRow>(
           `SELECT ${COLUMNS} FROM audit_events
            WHERE ${RANGE} AND (ts, id) > ($5::timestamptz, $6::bigint)
-           ORDER BY ts, id LIMIT $7`,
+           ORDER BY audit_events.ts, audit_events.id LIMIT $7`,
           [...bounds, last.ts, last.id, batchSize],
         )
       : await db.query<AuditExportRow>(
-          `SELECT ${COLUMNS} FROM audit_events WHERE ${RANGE} ORDER BY ts, id LIMIT $5`,
+          `SELECT ${COLUMNS} FROM audit_events WHERE ${RANGE} ORDER BY audit_events.ts, audit_events.id LIMIT $5`,
           [...bounds, batchSize],
         );
     if (rows.length > 0) yield rows;
@@ -98,7 +100,7 @@ export async function findExportCreatedEvent(
   const { rows } = await db.query<ExportCreatedEvent>(
     `SELECT ${TS_ISO('ts')} AS ts, details FROM audit_events
      WHERE tenant = $1 AND subject_id = $2 AND action = 'export_created' AND subject_type = 'audit_export'
-     ORDER BY ts DESC, id DESC LIMIT 1`,
+     ORDER BY audit_events.ts DESC, audit_events.id DESC LIMIT 1`,
     [tenant, exportId],
   );
   return rows[0];
