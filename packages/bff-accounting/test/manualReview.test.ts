@@ -99,7 +99,7 @@ describe('POST /v1/accounting/audit/manual-review', () => {
   it('answers 409 IDEMPOTENCY_IN_PROGRESS while a request with the same key is running', async () => {
     const other = schema.connect();
     await other.withSession(async (session) => {
-      await session.query(`SELECT pg_advisory_lock(hashtext('idempotency:' || $1), hashtext($2))`, ['default', 'k-busy']);
+      await session.query(`SELECT pg_advisory_lock(hashtext('idempotency:' || current_schema() || ':' || $1), hashtext($2))`, ['default', 'k-busy']);
       const res = await post('k-busy', { ...review, subject_id: 'tx_busy' });
       expect(res.status).toBe(409);
       expect(res.body.error_code).toBe('IDEMPOTENCY_IN_PROGRESS');
@@ -107,6 +107,20 @@ describe('POST /v1/accounting/audit/manual-review', () => {
     });
     expect((await post('k-busy', { ...review, subject_id: 'tx_busy' })).status).toBe(201);
     expect(await eventsFor('tx_busy')).toBe(1);
+  });
+
+  it('is not blocked by the same tenant and key running in another schema (another deployment)', async () => {
+    const elsewhere = await createTestSchema('vt_review_other');
+    try {
+      await elsewhere.connect().withSession(async (session) => {
+        await session.query(`SELECT pg_advisory_lock(hashtext('idempotency:' || current_schema() || ':' || $1), hashtext($2))`, ['default', 'k-elsewhere']);
+        const res = await post('k-elsewhere', { ...review, subject_id: 'tx_elsewhere' });
+        await session.query('SELECT pg_advisory_unlock_all()');
+        expect(res.status).toBe(201);
+      });
+    } finally {
+      await elsewhere.drop();
+    }
   });
 
   it('turns 20 parallel identical requests into exactly one audit event', async () => {
