@@ -45,7 +45,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { auditSeedSql, TENANT_MIX } from './lib/auditSeed.mjs';
-import { coreBusyPercent, coreTimes, cpuBetween, machineInfo, processCpuSeconds, snapshotProcesses, waitForQuiet } from './lib/machine.mjs';
+import { coreBusyPercent, coreTimes, cpuBetween, machineInfo, snapshotProcesses, waitForQuiet } from './lib/machine.mjs';
 import { REPO_ROOT, runLoad, startNode } from './lib/nodeProcess.mjs';
 import { fail, log, markdownTable, ms, readOptions, thousands } from './lib/options.mjs';
 import { backendPids, BENCH_DATABASE_URL, connect, createMigratedSchema } from './lib/pgSchema.mjs';

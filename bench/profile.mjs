@@ -2,10 +2,9 @@
 //
 // Reads a V8 CPU profile written by `pnpm bench --cpu-prof` and charges every sample to the
 // middleware that caused it: walking the sample's stack from the leaf up, the first frame
-// that belongs to a known middleware (or its own library: pino-http, body-parser) wins, so
-// `pino` and `safe-stable-stringify` called by pino-http count as the request logger,
-// `randomUUID` called by requestId as requestId, and a 'finish' listener as the middleware
-// that registered it. Middlewares call each other through the router's next(), so a router
+// that belongs to a known middleware (or its own library: body-parser) wins, so `pino` called
+// by logRequest counts as the request logger, `randomUUID` as requestContext, and a 'close'
+// listener as the module whose function it calls. Middlewares call each other through the router's next(), so a router
 // frame met first stops the walk: that sample is Express's dispatch, not the caller's.
 // Samples under no middleware are charged by their leaf frame (Express, Node's http/net
 // code, native code, GC). Prints one table per profile.
@@ -15,9 +14,9 @@ import { basename } from 'node:path';
 
 /** [category, test on the frame]; the first frame from the leaf that passes one decides. */
 const MIDDLEWARE = [
-  ['requestId', (f) => f.url.includes('middleware/requestId.js')],
-  ['httpMetrics (prom-client)', (f) => f.url.includes('middleware/httpMetrics.js') || f.url.includes('prototypes/leanHttpMetrics')],
-  ['requestLogger (pino-http / pino)', (f) => f.url.includes('middleware/requestLogger.js') || f.url.includes('/pino-http/') || f.url.includes('prototypes/leanRequestLogger')],
+  ['requestContext (+ request id)', (f) => f.url.includes('middleware/requestContext.js') || f.url.includes('middleware/requestId.js')],
+  ['httpMetrics (prom-client)', (f) => f.url.includes('middleware/httpMetrics.js')],
+  ['requestLogger (pino)', (f) => f.url.includes('middleware/requestLogger.js')],
   ['osPolicyBridge (+ path-to-regexp)', (f) => f.url.includes('middleware/osPolicyBridge.js')],
   ['express.json (body-parser)', (f) => f.url.includes('/body-parser/')],
   ['route handler + res.json', (f) => f.url.includes('/routes/') || (f.url.includes('bench/servers.mjs') && f.functionName === '')],
