@@ -2,6 +2,7 @@
 # Installs the system packages the test suite needs besides Node and PostgreSQL:
 #   - golang-go + sprig + yaml.v3: builds the Helm chart renderer used when `helm` is absent
 #   - prometheus, prometheus-alertmanager: promtool / amtool and a real Prometheus for alert tests
+#   - chromium: the headless browser the Backoffice tests drive (playwright-core, /usr/bin/chromium)
 # Debian/Ubuntu only. Does nothing when everything is there already.
 set -euo pipefail
 
@@ -11,6 +12,9 @@ command -v go >/dev/null 2>&1 || need+=(golang-go)
 [ -d /usr/share/gocode/src/gopkg.in/yaml.v3 ] || need+=(golang-gopkg-yaml.v3-dev)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
+# Any of these will do (GitHub's Ubuntu runners have Google Chrome; Ubuntu's apt chromium is a snap stub).
+command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 \
+  || [ -n "${CHROMIUM_PATH:-}" ] || need+=(chromium)
 
 if [ ${#need[@]} -eq 0 ]; then
   echo "install_test_deps: all system packages present"

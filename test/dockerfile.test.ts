@@ -210,6 +210,12 @@ describe('docker/Dockerfile', () => {
     expect(repoPathOf('/app/packages/data-pg/migrations/001_audit_events.sql', placed)).toBe('packages/data-pg/migrations/001_audit_events.sql');
   });
 
+  it('holds the built Backoffice where the BFF looks for it by default (BACKOFFICE_DIR unset)', () => {
+    const dir = posix.join('/app/packages/bff-accounting/dist', '../../backoffice-web/dist');
+    expect(repoPathOf(`${dir}/index.html`, placed)).toBe('packages/backoffice-web/dist/index.html');
+    expect(existsSync(join(root, 'packages/backoffice-web/dist/index.html')), 'the Backoffice after the build').toBe(true);
+  });
+
   it('runs the BFF by default, as a numeric non-root user, on port 8081', () => {
     const last = (keyword: string) => runtime.instructions.filter((i) => i.keyword === keyword).at(-1);
     expect(last('CMD')?.args).toEqual(['node', 'packages/bff-accounting/dist/index.js']);

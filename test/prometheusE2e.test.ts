@@ -33,8 +33,17 @@ let bffUrl: string;
 beforeAll(async () => {
   schema = await createTestSchema('vt_prom');
   workDir = await mkdtemp(join(tmpdir(), 'bff-prometheus-'));
-  // The embedded bank and a 5-second sync interval give external_sync_* series at once.
-  bff = spawnBff({ USE_PG: '1', DATABASE_URL: schema.url, PORT: '0', HOST: '127.0.0.1', BANK_SBX_EMBEDDED: 'true', SYNC_INTERVAL_SECONDS: '5' });
+  // The embedded bank and a 5-second sync interval give external_sync_* series at once. No
+  // `default` tenant, so the demo's deliberately broken source is not added: this BFF is healthy.
+  bff = spawnBff({
+    USE_PG: '1',
+    DATABASE_URL: schema.url,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    BANK_SBX_EMBEDDED: 'true',
+    BANK_SBX_CONNECTIONS_JSON: JSON.stringify({ 'pilot-a': 'conn_pilot_a', 'pilot-b': 'conn_pilot_b' }),
+    SYNC_INTERVAL_SECONDS: '5',
+  });
   bffUrl = `http://127.0.0.1:${await bff.port()}`;
   await bff.waitFor(/embedded sync: 2 sources: 2 succeeded/);
   prometheus = await startPrometheus(
@@ -109,7 +118,7 @@ describe('the BFF scraped by a real Prometheus with the rules file loaded', () =
 
     // Sync lag: one series per demo tenant, seconds since the last run (every 5 s here).
     const lag = await queryPrometheus(url, SEEDS.syncLag);
-    expect(lag.map((sample) => `${sample.metric.tenant}/${sample.metric.source}`).sort()).toEqual(['default/bank_sbx', 'pilot-a/bank_sbx']);
+    expect(lag.map((sample) => `${sample.metric.tenant}/${sample.metric.source}`).sort()).toEqual(['pilot-a/bank_sbx', 'pilot-b/bank_sbx']);
     for (const value of values(lag)) {
       expect(value).toBeGreaterThanOrEqual(0);
       expect(value).toBeLessThan(120);
@@ -122,8 +131,8 @@ describe('the BFF scraped by a real Prometheus with the rules file loaded', () =
     expect(recordedP95[0]).toBeLessThan(1);
     const recordedLag = await queryPrometheus(url, 'tenant_source:external_sync_lag_seconds');
     expect(recordedLag.map((sample) => `${sample.metric.job} ${sample.metric.tenant}/${sample.metric.source}`).sort()).toEqual([
-      'bff-accounting default/bank_sbx',
       'bff-accounting pilot-a/bank_sbx',
+      'bff-accounting pilot-b/bank_sbx',
     ]);
     for (const value of values(recordedLag)) expect(value).toBeLessThan(120);
 

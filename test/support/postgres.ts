@@ -75,6 +75,7 @@ export async function assertPostgresReachable(): Promise<void> {
     throw new Error(
       `PostgreSQL is not reachable at ${TEST_DATABASE_URL} (${reason}). The test suite needs a real server: ` +
         'start one or set TEST_DATABASE_URL. Database tests are never skipped.',
+      { cause: err },
     );
   }
 }

@@ -4,13 +4,13 @@ import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { errorHandler, notFound } from './middleware/errors.js';
-import { httpMetrics } from './middleware/httpMetrics.js';
 import { osPolicyBridge } from './middleware/osPolicyBridge.js';
-import { requestId } from './middleware/requestId.js';
-import { requestLogger } from './middleware/requestLogger.js';
+import { requestContext } from './middleware/requestContext.js';
+import { installRequestLog } from './middleware/requestLogger.js';
 import { API_ROUTES } from './policy/permissions.js';
 import type { Lifecycle, ReadinessReport } from './readiness.js';
 import { createAuditRouter } from './routes/auditRouter.js';
+import { createBackofficeRouter } from './routes/backofficeRouter.js';
 import { createExportsRouter } from './routes/exportsRouter.js';
 import { createOpsRouter } from './routes/opsRouter.js';
 import { createReconRouter } from './routes/reconRouter.js';
@@ -34,16 +34,8 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
 
-  app.use(requestId());
-  app.use(httpMetrics(metrics));
-  app.use(requestLogger(logger));
-  app.use((_req, res, next) => {
-    // While draining, ask keep-alive clients to reconnect (to another pod).
-    if (lifecycle.shuttingDown) res.setHeader('Connection', 'close');
-    next();
-  });
-
-  app.use(createOpsRouter({ metrics, readiness: deps.readiness, exports: config.exportSigning.secret ? 'enabled' : 'disabled' }));
+  installRequestLog(app, logger);
+  app.use(requestContext({ logger, metrics, lifecycle }));
 
   app.use(
     '/v1',
@@ -54,7 +46,10 @@ export function createApp(deps: AppDeps): Express {
   app.use(createSourcesRouter({ db, config }));
   app.use(createExportsRouter({ db, config }));
   app.use(createReconRouter({ db, config }));
+  // After the API: the /v1 requests, which are the traffic, never walk through it.
+  app.use(createOpsRouter({ metrics, readiness: deps.readiness, exports: config.exportSigning.secret ? 'enabled' : 'disabled' }));
 
+  app.use(createBackofficeRouter(config.backoffice));
   app.use(notFound());
   app.use(errorHandler());
   return app;

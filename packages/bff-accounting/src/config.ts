@@ -1,3 +1,5 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 /** Roles the product knows; `OS_ROLE_MAP_JSON` maps the gateway's roles onto these. */
@@ -9,6 +11,9 @@ export const TENANT_ID_PATTERN = /^[a-z0-9_-]{1,63}$/;
 
 /** A bank connection id, as the bank sandbox contract defines it. */
 const CONNECTION_ID_PATTERN = /^[A-Za-z0-9_.-]{1,128}$/;
+
+/** The Backoffice build beside this package (`src/` and `dist/` both sit one level down). */
+const DEFAULT_BACKOFFICE_DIR = fileURLToPath(new URL('../../backoffice-web/dist', import.meta.url));
 
 const EMBEDDED_CONNECTIONS: Record<string, string> = { default: 'conn_default', 'pilot-a': 'conn_pilot_a' };
 
@@ -85,12 +90,15 @@ const schema = z
     SYNC_DEADLINE_SECONDS: z.coerce.number().int().min(10).max(3_600).default(240),
     SYNC_INTERVAL_SECONDS: z.coerce.number().int().min(5).max(3_600).default(60),
     EXTERNAL_SYNC_STALE_MINUTES: z.coerce.number().int().min(1).max(1_440).default(5),
+    SYNC_METRICS_REFRESH_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
     RECON_AUTO_MATCH_LIMITS_JSON: jsonVariable(
       z.record(tenantId, z.record(z.string().regex(/^[A-Z]{3}$/, 'currencies are ISO 4217 codes'), z.string().regex(/^\d+(\.\d+)?$/, 'limits are decimal strings'))),
       'an object of tenant id to {currency: limit}, e.g. {"default":{"KRW":"1000000"}}',
     ).default({}),
     FEEDBACK_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
     BACKOFFICE_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('http://localhost:8081/backoffice/'),
+    BACKOFFICE_DIR: z.string().optional(),
+    BACKOFFICE_IDENTITY_PICKER: flag.optional(),
     EXPORT_SIGN_SECRET: signingSecret.optional(),
     EXPORT_SIGN_SECRET_PREV: signingSecret.optional(),
   })
@@ -114,6 +122,8 @@ export interface Config {
   readonly shutdownGraceMs: number;
   /** On SIGTERM, keep serving (with /ready at 503) this long before draining, so load balancers notice. */
   readonly shutdownDelayMs: number;
+  /** How often the `external_sync_*` metrics are read from the database; 0: at every scrape. */
+  readonly syncMetricsRefreshMs: number;
   readonly policy: {
     readonly enforce: boolean;
     readonly roleMap: Readonly<Record<string, InternalRole>>;
@@ -147,6 +157,15 @@ export interface Config {
     readonly webhookUrl: string | undefined;
     /** Where the Backoffice lives, for the deep links in feedback messages. */
     readonly backofficeBaseUrl: string;
+  };
+  readonly backoffice: {
+    /** The built Backoffice web app (`packages/backoffice-web/dist`), served at `/backoffice/`. */
+    readonly dir: string;
+    /**
+     * Show the tenant/role picker that sets `X-Tenant`/`X-User-Role` (the embedded demo). Off in
+     * production, where the gateway sets those headers.
+     */
+    readonly identityPicker: boolean;
   };
   readonly exportSigning: {
     readonly secret: string | undefined;
@@ -192,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestBodyLimit: e.REQUEST_BODY_LIMIT,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
+    syncMetricsRefreshMs: e.SYNC_METRICS_REFRESH_MS,
     policy: {
       enforce: e.OS_POLICY_BRIDGE_ENFORCE,
       roleMap: e.OS_ROLE_MAP_JSON,
@@ -215,6 +235,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     recon: { autoMatchLimits: e.RECON_AUTO_MATCH_LIMITS_JSON },
     feedback: { webhookUrl: e.FEEDBACK_WEBHOOK_URL, backofficeBaseUrl: e.BACKOFFICE_BASE_URL },
+    backoffice: {
+      dir: e.BACKOFFICE_DIR ? resolve(e.BACKOFFICE_DIR) : DEFAULT_BACKOFFICE_DIR,
+      identityPicker: e.BACKOFFICE_IDENTITY_PICKER ?? e.BANK_SBX_EMBEDDED,
+    },
     exportSigning: { secret: e.EXPORT_SIGN_SECRET, previousSecret: e.EXPORT_SIGN_SECRET_PREV },
   });
 }

@@ -3,6 +3,7 @@ import type { Db } from '@accounting/data-pg';
 import { BankSandboxAdapter, rulesForTenant, runReconciliation } from '@accounting/service-core-accounting';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
+import { DEMO_BROKEN_SOURCE, seedDemoBrokenSource, seedDemoManualReviews } from './demoBackoffice.js';
 import { seedDemoLedger } from './demoLedger.js';
 import { BANK_SBX_SOURCE, runSyncWorker, summarize } from './worker/syncWorker.js';
 
@@ -29,6 +30,10 @@ export async function startEmbeddedBank(config: Config, db: Db, logger: Logger):
   const bank = new BankSandboxAdapter({ baseUrl: sandbox.url, token, timeoutMs: config.bankSandbox.timeoutMs });
   const log = logger.child({ component: 'embedded_bank' });
   log.info({ url: sandbox.url, connections: connectionIds }, `embedded bank simulator on ${sandbox.url}; syncing every ${config.sync.intervalMs / 1000} s`);
+  if (await seedDemoBrokenSource(db, Object.keys(config.bankSandbox.connections))) {
+    const { tenant, source, connectionId } = DEMO_BROKEN_SOURCE;
+    log.info({ tenant, source }, `demo: source ${source} of tenant ${tenant} points at the closed connection ${connectionId}, so its syncs fail and the Backoffice shows it stale`);
+  }
 
   const stop = new AbortController();
   let tick = 0;
@@ -47,8 +52,9 @@ export async function startEmbeddedBank(config: Config, db: Db, logger: Logger):
       log.info(`embedded sync: ${summarize(results).line}`);
       for (const tenant of Object.keys(config.bankSandbox.connections)) {
         const seeded = await seedDemoLedger(db, tenant, BANK_SBX_SOURCE);
+        const reviews = await seedDemoManualReviews(db, tenant, BANK_SBX_SOURCE);
         const recon = await runReconciliation(db, tenant, { rules: rulesForTenant(config.recon.autoMatchLimits, tenant) });
-        log.info({ tenant, seeded_entries: seeded, ...recon.by_status }, 'embedded reconciliation run');
+        log.info({ tenant, seeded_entries: seeded, seeded_reviews: reviews, ...recon.by_status }, 'embedded reconciliation run');
       }
     } catch (err) {
       log.error({ err }, 'embedded sync failed');

@@ -56,7 +56,9 @@ async function main(): Promise<void> {
 
   const lifecycle: Lifecycle = { shuttingDown: false };
   await seedConfiguredSources(db, config, logger);
-  const metrics = createMetrics({ syncMetrics: { read: () => readSyncMetrics(db), logger } });
+  const metrics = createMetrics({
+    syncMetrics: { read: () => readSyncMetrics(db), logger, refreshIntervalMs: config.syncMetricsRefreshMs || undefined },
+  });
   const readiness = createReadinessCheck(db, migrations, lifecycle);
   const app = createApp({ config, db, logger, metrics, readiness, lifecycle });
   const stopBackgroundJobs = startBackgroundJobs(db, config, logger);
@@ -75,6 +77,7 @@ async function main(): Promise<void> {
     if (config.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
     await running.drain(config.shutdownGraceMs);
     stopBackgroundJobs();
+    metrics.stop();
     await embedded?.stop();
     await db.close();
     logger.info('stopped');

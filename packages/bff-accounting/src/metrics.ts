@@ -1,7 +1,5 @@
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
-import type { SyncMetricsRow } from '@accounting/data-pg';
-import type { Logger } from './logger.js';
-import { registerSyncMetrics } from './syncMetrics.js';
+import { registerSyncMetrics, type SyncMetricsSource } from './syncMetrics.js';
 
 /** The label every request that matched no route shares, so raw URLs never become labels. */
 export const UNMATCHED_ROUTE = '__unmatched__';
@@ -25,20 +23,22 @@ export interface Metrics {
   readonly httpRequestDuration: Histogram<'method' | 'route' | 'code'>;
   readonly httpRequestsTotal: Counter<'method' | 'route' | 'code'>;
   readonly policyDecisions: Counter<'decision' | 'reason'>;
+  /** Stops background work (the sync metrics' refresh timer). */
+  stop(): void;
 }
 
 export interface MetricsOptions {
   /** Process metrics (CPU, memory, event loop lag); tests that build many apps turn them off. */
   defaultMetrics?: boolean;
-  /** Where the `external_sync_*` metrics come from at scrape time (the database). */
-  syncMetrics?: { read: () => Promise<SyncMetricsRow[]>; logger: Logger };
+  /** Where the `external_sync_*` metrics come from (the database), and how often they are read. */
+  syncMetrics?: SyncMetricsSource;
 }
 
 /** Builds the one registry of the process with every metric the BFF exposes. */
 export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
-  if (options.syncMetrics) registerSyncMetrics(registry, options.syncMetrics.read, options.syncMetrics.logger);
+  const stopSyncMetrics = options.syncMetrics ? registerSyncMetrics(registry, options.syncMetrics) : () => undefined;
 
   const httpRequestDuration = new Histogram({
     name: 'http_request_duration_seconds',
@@ -67,5 +67,5 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     policyDecisions.inc({ decision: 'shadow_deny', reason }, 0);
   }
 
-  return { registry, httpRequestDuration, httpRequestsTotal, policyDecisions };
+  return { registry, httpRequestDuration, httpRequestsTotal, policyDecisions, stop: stopSyncMetrics };
 }

@@ -2,13 +2,26 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { SyncMetricsRow } from '@accounting/data-pg';
 import type { Logger } from './logger.js';
 
+/** Where the `external_sync_*` metrics come from, and how often they are read. */
+export interface SyncMetricsSource {
+  read: () => Promise<SyncMetricsRow[]>;
+  logger: Logger;
+  /**
+   * Read in the background every this many ms, so a scrape renders what was read last and never
+   * waits for the database (the service: `SYNC_METRICS_REFRESH_MS`). Unset: read at every
+   * scrape (tests that assert a run's effect on the next scrape).
+   */
+  refreshIntervalMs?: number;
+}
+
 /**
- * `external_sync_*` metrics, read from the database at scrape time so they exist however
- * short-lived the CronJob's pod is. A failing read keeps the last values (and logs) rather than
- * failing the whole `/metrics` page.
+ * `external_sync_*` metrics, read from the database (not from the CronJob's short-lived pod).
+ * A failing read keeps the last values (and logs) rather than failing the whole `/metrics`
+ * page. Returns a function that stops the background refresh.
  */
-export function registerSyncMetrics(registry: Registry, read: () => Promise<SyncMetricsRow[]>, logger: Logger): void {
+export function registerSyncMetrics(registry: Registry, { read, logger, refreshIntervalMs }: SyncMetricsSource): () => void {
   let rows: SyncMetricsRow[] = [];
+  let loaded = false;
   // The registry collects every metric of a scrape at once: they share one read.
   let inFlight: Promise<void> | undefined;
   const refresh = (): Promise<void> => {
@@ -16,6 +29,7 @@ export function registerSyncMetrics(registry: Registry, read: () => Promise<Sync
       .then(
         (fresh) => {
           rows = fresh;
+          loaded = true;
         },
         (err: unknown) => {
           logger.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'could not read sync metrics');
@@ -26,6 +40,14 @@ export function registerSyncMetrics(registry: Registry, read: () => Promise<Sync
       });
     return inFlight;
   };
+  let timer: NodeJS.Timeout | undefined;
+  if (refreshIntervalMs !== undefined) {
+    void refresh();
+    timer = setInterval(() => void refresh(), refreshIntervalMs);
+    timer.unref();
+  }
+  // In the background mode a scrape waits only for the very first read.
+  const current = (): Promise<void> => (timer && loaded ? Promise.resolve() : refresh());
 
   const labelNames = ['tenant', 'source'] as const;
   const specs: { name: string; help: string; type: 'gauge' | 'counter'; pick: (row: SyncMetricsRow) => number | null }[] = [
@@ -38,7 +60,7 @@ export function registerSyncMetrics(registry: Registry, read: () => Promise<Sync
   for (const spec of specs) {
     // Counters are filled from the database's monotonic totals: reset, then set by one inc.
     async function collect(this: Gauge<'tenant' | 'source'> | Counter<'tenant' | 'source'>) {
-      await refresh();
+      await current();
       this.reset();
       for (const row of rows) {
         const value = spec.pick(row);
@@ -52,4 +74,5 @@ export function registerSyncMetrics(registry: Registry, read: () => Promise<Sync
     if (spec.type === 'gauge') new Gauge(options);
     else new Counter(options);
   }
+  return () => clearInterval(timer);
 }

@@ -1,4 +1,5 @@
 import type { InternalRole } from './config.js';
+import type { Logger } from './logger.js';
 
 /** What the policy bridge resolved for a request; handlers and repositories use only this. */
 export interface PolicyContext {
@@ -10,10 +11,14 @@ export interface PolicyContext {
 }
 
 declare global {
+  // Express's request type is augmented through its global namespace; there is no other way in.
+  // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
       /** Set by the request-id middleware before anything else runs. */
       requestId: string;
+      /** The request-scoped logger (`request_id` bound), built on first use (`installRequestLog`). */
+      log: Logger;
       /** Set by `osPolicyBridge` on every `/v1` request that reached a handler. */
       policy?: PolicyContext;
     }

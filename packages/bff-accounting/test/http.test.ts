@@ -1,7 +1,13 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '@accounting/data-pg';
-import { buildTestApp, type TestApp } from '../../../test/support/app.js';
+import { createLogger, createMetrics } from '../src/app.js';
+import { requestContext } from '../src/middleware/requestContext.js';
+import { installRequestLog } from '../src/middleware/requestLogger.js';
+import { buildTestApp, LogCapture, type TestApp } from '../../../test/support/app.js';
 import { createTestSchema, type TestSchema } from '../../../test/support/postgres.js';
 
 const operator = { 'X-Tenant': 'default', 'X-User-Role': 'operator' };
@@ -187,5 +193,89 @@ describe('logs', () => {
     const all = t.logs.raw.join('\n');
     expect(all).not.toContain('super-secret-token-value');
     expect(all).not.toContain('cookie-secret-value');
+  });
+});
+
+describe('request log lines', () => {
+  it('write one line per request with exactly the request id, method, url, status and duration', async () => {
+    await request(t.app).get('/v1/accounting/os/sources?x=1').set(operator).set('X-Request-Id', 'one-line-id');
+    const lines = t.logs.lines.filter((l) => l.request_id === 'one-line-id');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toEqual({
+      level: 'info',
+      time: expect.any(String),
+      service: 'bff-accounting',
+      request_id: 'one-line-id',
+      method: 'GET',
+      url: '/v1/accounting/os/sources?x=1',
+      status: 200,
+      duration_ms: expect.any(Number),
+      msg: 'GET /v1/accounting/os/sources?x=1 200',
+    });
+  });
+
+  it('log a 5xx at error level, with the request id on the handler error line too', async () => {
+    const broken = await buildTestApp(failingDb(schema.db, /FROM audit_events/i));
+    await request(broken.app).get('/v1/accounting/audit').set(operator).set('X-Request-Id', 'five-hundred-id');
+    const lines = broken.logs.lines.filter((l) => l.request_id === 'five-hundred-id');
+    expect(lines.map((l) => [l.level, l.msg])).toEqual([
+      ['error', 'unhandled error'],
+      ['error', 'GET /v1/accounting/audit 500'],
+    ]);
+  });
+
+  it('log a request the client abandoned at warn, and leave it out of the HTTP metrics', async () => {
+    const logs = new LogCapture();
+    const logger = createLogger('info', logs);
+    const metrics = createMetrics({ defaultMetrics: false });
+    const app = express();
+    installRequestLog(app, logger);
+    app.use(requestContext({ logger, metrics, lifecycle: { shuttingDown: false } }));
+    let arrived!: () => void;
+    const handlerReached = new Promise<void>((resolve) => (arrived = resolve));
+    app.get('/slow', (req, res) => {
+      arrived();
+      req.once('close', () => setTimeout(() => res.end('too late'), 10));
+    });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const client = http.get({ host: '127.0.0.1', port, path: '/slow', headers: { 'X-Request-Id': 'abandoned-id' } });
+      client.on('error', () => undefined);
+      await handlerReached;
+      client.destroy();
+      await expect.poll(() => logs.lines.find((l) => l.request_id === 'abandoned-id')).toMatchObject({ level: 'warn', aborted: true, url: '/slow' });
+      expect(await metrics.registry.getSingleMetricAsString('http_requests_total')).not.toContain('route="/slow"');
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('build the request-scoped logger only for requests that log through it', async () => {
+    const logs = new LogCapture();
+    const logger = createLogger('info', logs);
+    let children = 0;
+    const counting = new Proxy(logger, {
+      get: (target, property, receiver) => {
+        if (property === 'child') children += 1;
+        return Reflect.get(target, property, receiver);
+      },
+    });
+    const app = express();
+    installRequestLog(app, counting);
+    app.use(requestContext({ logger: counting, metrics: createMetrics({ defaultMetrics: false }), lifecycle: { shuttingDown: false } }));
+    app.get('/quiet', (_req, res) => res.json({ ok: true }));
+    children = 0; // building the app may make loggers; requests are what is counted
+    app.get('/chatty', (req, res) => {
+      req.log.warn({ detail: 'x' }, 'something odd');
+      res.json({ ok: true });
+    });
+    await request(app).get('/quiet');
+    expect(children).toBe(0);
+    await request(app).get('/chatty').set('X-Request-Id', 'chatty-id');
+    expect(children).toBe(1);
+    expect(logs.lines.find((l) => l.msg === 'something odd')).toMatchObject({ request_id: 'chatty-id', detail: 'x' });
   });
 });

@@ -6,8 +6,8 @@ import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
 import { errorHandler, notFound } from '../src/middleware/errors.js';
 import { osPolicyBridge } from '../src/middleware/osPolicyBridge.js';
-import { requestId } from '../src/middleware/requestId.js';
-import { requestLogger } from '../src/middleware/requestLogger.js';
+import { installRequestLog } from '../src/middleware/requestLogger.js';
+import { requestContext } from '../src/middleware/requestContext.js';
 import { API_ROUTES } from '../src/policy/permissions.js';
 import { buildTestApp, LogCapture, type TestApp } from '../../../test/support/app.js';
 import { createTestSchema, type TestSchema } from '../../../test/support/postgres.js';
@@ -203,9 +203,12 @@ describe('a route missing from the policy table', () => {
     let reached = false;
     const config = loadConfig({});
     const logs = new LogCapture();
+    const logger = createLogger('info', logs);
+    const metrics = createMetrics({ defaultMetrics: false });
     const app = express();
-    app.use(requestId(), requestLogger(createLogger('info', logs)));
-    app.use('/v1', osPolicyBridge({ policy: config.policy, routes: [API_ROUTES.listAuditEvents], metrics: createMetrics({ defaultMetrics: false }) }));
+    installRequestLog(app, logger);
+    app.use(requestContext({ logger, metrics, lifecycle: { shuttingDown: false } }));
+    app.use('/v1', osPolicyBridge({ policy: config.policy, routes: [API_ROUTES.listAuditEvents], metrics }));
     app.get('/v1/accounting/unlisted', (_req, res) => {
       reached = true;
       res.json({ leaked: true });

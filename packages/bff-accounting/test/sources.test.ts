@@ -2,7 +2,9 @@ import type { RunningBankSandbox } from '@accounting/bank-sandbox-sim';
 import { BankSandboxAdapter, syncExternalSource } from '@accounting/service-core-accounting';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../../test/support/app.js';
+import { readSyncMetrics } from '@accounting/data-pg';
+import { createLogger, createMetrics } from '../src/app.js';
+import { buildTestApp, LogCapture, type TestApp } from '../../../test/support/app.js';
 import { BANK_NOW, BANK_TOKEN, startTestBank } from '../../../test/support/bank.js';
 import { createTestSchema, type TestSchema } from '../../../test/support/postgres.js';
 
@@ -164,6 +166,31 @@ describe('external_sync_* metrics', () => {
       expect(text).not.toContain('external_sync_last_ts_seconds{tenant="default",source="bank_sbx"}');
     } finally {
       await schema.db.query(`UPDATE external_sources SET enabled = true WHERE tenant = 'default' AND source = 'bank_sbx'`);
+    }
+  });
+});
+
+describe('external_sync_* metrics refreshed in the background (SYNC_METRICS_REFRESH_MS)', () => {
+  it('render the last read without querying the database at scrape time', async () => {
+    let reads = 0;
+    const read = () => {
+      reads += 1;
+      return readSyncMetrics(schema.db);
+    };
+    const metrics = createMetrics({ defaultMetrics: false, syncMetrics: { read, logger: createLogger('info', new LogCapture()), refreshIntervalMs: 3_600_000 } });
+    try {
+      const labels = 'tenant="default",source="bank_sbx"';
+      const first = await metrics.registry.metrics();
+      const runs = metric(first, 'external_sync_runs_total', labels);
+      expect(runs).toBeGreaterThan(0);
+      const readsAfterFirst = reads;
+
+      expect((await syncDefault()).status).toBe('succeeded');
+      const second = await metrics.registry.metrics();
+      expect(reads).toBe(readsAfterFirst);
+      expect(metric(second, 'external_sync_runs_total', labels)).toBe(runs);
+    } finally {
+      metrics.stop();
     }
   });
 });

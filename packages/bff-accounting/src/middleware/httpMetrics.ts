@@ -1,22 +1,43 @@
-import type { Request, RequestHandler } from 'express';
+import type { Request, Response } from 'express';
+import type { Counter, Histogram } from 'prom-client';
 import { UNMATCHED_ROUTE, type Metrics } from '../metrics.js';
 
 /** The Express route pattern that answered (e.g. `/v1/accounting/os/sources/:source`), never the raw URL. */
-function routeLabel(req: Request, locals: { routeLabel?: string }): string {
-  if (locals.routeLabel) return locals.routeLabel;
+function routeLabel(req: Request, res: Response): string {
+  if (res.locals.routeLabel) return res.locals.routeLabel;
   const path: unknown = req.route?.path;
   return typeof path === 'string' ? req.baseUrl + path : UNMATCHED_ROUTE;
 }
 
-/** Times every request and counts it by method, route pattern and status code. */
-export function httpMetrics(metrics: Metrics): RequestHandler {
-  return (req, res, next) => {
-    const started = process.hrtime.bigint();
-    res.once('finish', () => {
-      const labels = { method: req.method, route: routeLabel(req, res.locals), code: res.statusCode };
-      metrics.httpRequestDuration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
-      metrics.httpRequestsTotal.inc(labels);
-    });
-    next();
+interface Series {
+  duration: Histogram.Internal<'method' | 'route' | 'code'>;
+  total: Counter.Internal;
+}
+
+/** Records one answered request in `http_request_duration_seconds` and `http_requests_total`. */
+export type HttpRecorder = (req: Request, res: Response, seconds: number) => void;
+
+/**
+ * Builds the recorder of the HTTP metrics, labelled by method, route pattern and status code.
+ * The labelled series are looked up once per label set and kept: every label is bounded
+ * (Node's parser knows a fixed set of methods, routes are patterns, codes are few), and a
+ * request then costs one map lookup instead of hashing a label object per metric.
+ */
+export function createHttpRecorder(metrics: Metrics): HttpRecorder {
+  const series = new Map<string, Series>();
+  return (req, res, seconds) => {
+    const route = routeLabel(req, res);
+    const code = String(res.statusCode);
+    const key = `${req.method} ${code} ${route}`;
+    let found = series.get(key);
+    if (!found) {
+      found = {
+        duration: metrics.httpRequestDuration.labels(req.method, route, code),
+        total: metrics.httpRequestsTotal.labels(req.method, route, code),
+      };
+      series.set(key, found);
+    }
+    found.duration.observe(seconds);
+    found.total.inc();
   };
 }

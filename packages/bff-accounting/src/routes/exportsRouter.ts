@@ -1,14 +1,10 @@
 import express, { Router, type Request, type Response } from 'express';
-import { z } from 'zod';
 import type { Db } from '@accounting/data-pg';
 import {
-  AUDIT_EXPORT_FORMATS,
   createExportKeyring,
   EXPORT_SIGNATURE_HEADER,
-  EXPORT_SIGNATURE_PATTERN,
   getExportSignature,
   requireExportKeyring,
-  SHA256_HEX_PATTERN,
   sha256Of,
   startAuditExport,
   verifyExportSignature,
@@ -18,25 +14,7 @@ import type { Config } from '../config.js';
 import { parseInput } from '../middleware/errors.js';
 import { API_ROUTES } from '../policy/permissions.js';
 import { addRoute, policyOf } from './route.js';
-
-const instant = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with Z or an offset' });
-
-const exportQuery = z
-  .object({
-    format: z.enum(AUDIT_EXPORT_FORMATS).default('ndjson'),
-    from: instant.optional(),
-    to: instant.optional(),
-  })
-  .strict()
-  .refine((q) => !q.from || !q.to || Date.parse(q.from) <= Date.parse(q.to), { path: ['to'], message: 'must not be before from' });
-
-const signature = z.string().regex(EXPORT_SIGNATURE_PATTERN, 'must look like kid=<16 hex>,v1=<64 hex>');
-
-const exportParams = z.object({ exportId: z.uuid('export ids are UUIDs') });
-
-const verifyDigestBody = z.object({ sha256: z.string().regex(SHA256_HEX_PATTERN, 'must be 64 hex characters'), signature }).strict();
-
-const signatureHeader = z.object({ 'x-export-signature': signature });
+import { exportParams, exportQuery, signatureHeader, verifyDigestBody } from './schemas/exportsSchemas.js';
 
 export interface ExportsRouterDeps {
   db: Db;

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { errorBody } from '../middleware/errors.js';
 import type { Metrics } from '../metrics.js';
+import { buildOpenApiDocument } from '../openapi/buildOpenApiDocument.js';
 import type { ExportsStatus, ReadinessReport } from '../readiness.js';
 
 export interface OpsRouterDeps {
@@ -9,7 +10,10 @@ export interface OpsRouterDeps {
   exports: ExportsStatus;
 }
 
-/** `/health` (liveness, no I/O), `/ready` (database and migrations) and `/metrics`; never gated. */
+/**
+ * `/health` (liveness, no I/O), `/ready` (database and migrations), `/metrics` and
+ * `/openapi.json` (the API's OpenAPI 3.1 document, built on first request); never gated.
+ */
 export function createOpsRouter({ metrics, readiness, exports }: OpsRouterDeps): Router {
   const router = Router();
 
@@ -30,6 +34,12 @@ export function createOpsRouter({ metrics, readiness, exports }: OpsRouterDeps):
   router.get('/metrics', async (_req, res) => {
     const body = await metrics.registry.metrics();
     res.type(metrics.registry.contentType).send(body);
+  });
+
+  let openApiJson: string | undefined;
+  router.get('/openapi.json', (_req, res) => {
+    openApiJson ??= JSON.stringify(buildOpenApiDocument());
+    res.type('application/json').send(openApiJson);
   });
 
   return router;

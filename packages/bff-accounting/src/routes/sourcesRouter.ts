@@ -1,21 +1,11 @@
 import { Router } from 'express';
-import { z } from 'zod';
 import type { Db } from '@accounting/data-pg';
 import { configureSource, getSourceStatuses, NotFoundError } from '@accounting/service-core-accounting';
 import type { Config } from '../config.js';
 import { parseInput } from '../middleware/errors.js';
 import { API_ROUTES } from '../policy/permissions.js';
 import { addRoute, policyOf } from './route.js';
-
-const sourceParams = z.object({ source: z.string().regex(/^[a-z0-9_-]{1,63}$/, 'source ids are 1-63 characters of [a-z0-9_-]') });
-
-const sourceBody = z
-  .object({
-    kind: z.literal('bank_sbx'),
-    connection_id: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'connection ids are 1-128 characters of [A-Za-z0-9_.-]'),
-    enabled: z.boolean().default(true),
-  })
-  .strict();
+import { sourceBody, sourceParams } from './schemas/sourcesSchemas.js';
 
 export interface SourcesRouterDeps {
   db: Db;

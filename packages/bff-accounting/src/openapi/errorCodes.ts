@@ -1,0 +1,45 @@
+/**
+ * Every `error_code` a route can answer with, its status and when (docs/API.md "Errors").
+ * The OpenAPI document lists, per route and status, which of these the route can answer.
+ */
+export const ERROR_CODES = {
+  TENANT_REQUIRED: { status: 400, when: 'no `X-Tenant`' },
+  INVALID_TENANT: { status: 400, when: '`X-Tenant` is not 1-63 characters of `[a-z0-9_-]`' },
+  INVALID_JSON: { status: 400, when: 'the body is not valid JSON' },
+  VALIDATION_FAILED: { status: 400, when: 'query, path or body does not match the schema; `issues: [{path, message}]`' },
+  IDEMPOTENCY_KEY_REQUIRED: { status: 400, when: 'no `Idempotency-Key`' },
+  INVALID_IDEMPOTENCY_KEY: { status: 400, when: 'the key is not 1-255 printable ASCII characters' },
+  INVALID_REQUEST: { status: 400, when: 'the body could not be read (e.g. a corrupt compressed body)' },
+  TENANT_NOT_ENABLED: { status: 403, when: 'tenant not in `OS_TENANT_ALLOWLIST_JSON`; `tenant` echoed' },
+  ROLE_NOT_MAPPED: { status: 403, when: '`X-User-Role` missing or not in `OS_ROLE_MAP_JSON`' },
+  FORBIDDEN: { status: 403, when: "the role lacks the route's permission; `permission`, `role`" },
+  NOT_FOUND: { status: 404, when: 'no such record for this tenant (the same answer whether missing or another tenant’s)' },
+  SOURCE_CONNECTION_LOCKED: { status: 409, when: 'a source holding synced data cannot move to another connection' },
+  SUGGESTION_ALREADY_DECIDED: { status: 409, when: 'the suggestion was decided; run reconciliation for a new one' },
+  ENTRY_ALREADY_MATCHED: { status: 409, when: 'the entry is confirmed for another transaction; `entry_id`' },
+  IDEMPOTENCY_IN_PROGRESS: { status: 409, when: 'a request with the same key is still running; retry shortly' },
+  PAYLOAD_TOO_LARGE: { status: 413, when: 'body over `REQUEST_BODY_LIMIT`' },
+  UNSUPPORTED_ENCODING: { status: 415, when: 'body encoding or charset not supported' },
+  ENTRY_NOT_A_CANDIDATE: { status: 422, when: "the chosen entry is not among the suggestion's candidates; `candidates`" },
+  TRANSACTION_PENDING: { status: 422, when: 'a pending bank transaction cannot be confirmed' },
+  IDEMPOTENCY_KEY_REUSED: { status: 422, when: 'the key was used for another request (other body or route)' },
+  INTERNAL: { status: 500, when: 'anything unexpected; quote the `request_id`' },
+  EXPORTS_DISABLED: { status: 503, when: '`EXPORT_SIGN_SECRET` is not set' },
+  NOT_READY: { status: 503, when: 'not ready; `reason`' },
+} as const satisfies Record<string, { status: number; when: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Codes every `/v1` route can answer: the policy gate's, and the unexpected. */
+export const GATE_ERRORS: readonly ErrorCode[] = ['TENANT_REQUIRED', 'INVALID_TENANT', 'TENANT_NOT_ENABLED', 'ROLE_NOT_MAPPED', 'FORBIDDEN', 'INTERNAL'];
+
+/** Codes of reading a request body. */
+export const BODY_ERRORS: readonly ErrorCode[] = ['INVALID_JSON', 'INVALID_REQUEST', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_ENCODING'];
+
+/** Codes of an idempotent write (docs/IDEMPOTENCY.md). */
+export const IDEMPOTENCY_ERRORS: readonly ErrorCode[] = [
+  'IDEMPOTENCY_KEY_REQUIRED',
+  'INVALID_IDEMPOTENCY_KEY',
+  'IDEMPOTENCY_IN_PROGRESS',
+  'IDEMPOTENCY_KEY_REUSED',
+];

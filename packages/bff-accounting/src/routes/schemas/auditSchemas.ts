@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import type { AuditEvent } from '@accounting/data-pg';
+import { AUDIT_ACTIONS } from '@accounting/service-core-accounting';
+
+// Requests: the audit router validates with these very objects; docs/openapi.json is generated from them.
+
+/** A query parameter given once or several times, or as a comma-separated list. */
+const listParam = z
+  .union([z.string(), z.array(z.string())])
+  .transform((value) => (Array.isArray(value) ? value : [value]).flatMap((item) => item.split(',')).filter(Boolean));
+
+/** A query parameter that must be given at most once. */
+const single = <T extends z.ZodType<unknown, string>>(schema: T) => z.string({ error: 'give this parameter once' }).pipe(schema);
+
+/** Query of `GET /v1/accounting/audit` (docs/API.md "The audit list"). */
+export const auditListQuery = z
+  .object({
+    action: listParam
+      .pipe(z.array(z.enum(AUDIT_ACTIONS)).max(AUDIT_ACTIONS.length))
+      .optional()
+      .meta({ description: 'One or several actions: repeat the parameter or separate with commas' }),
+    subject_id: single(z.string().min(1).max(200)).optional().meta({ description: 'Exact subject id' }),
+    actor: single(z.string().min(1).max(128)).optional().meta({ description: "The actor's id (`X-User-Id` when it was recorded) or role" }),
+    from: single(z.iso.datetime({ offset: true })).optional().meta({ description: 'Inclusive lower bound of `ts`' }),
+    to: single(z.iso.datetime({ offset: true })).optional().meta({ description: 'Exclusive upper bound of `ts`' }),
+    q: single(z.string().trim().min(1).max(200))
+      .optional()
+      .meta({ description: 'Case-insensitive text in the subject id or the summary (`%` and `_` are literal)' }),
+    limit: single(z.string().regex(/^\d{1,3}$/, 'must be a whole number from 1 to 200').transform(Number).pipe(z.number().min(1).max(200)))
+      .default(50)
+      .meta({ description: 'Page size, a whole number' }),
+    cursor: single(z.string().min(1).max(200)).optional().meta({ description: 'The `next_cursor` of the previous page' }),
+  })
+  .strict()
+  .refine((query) => !query.from || !query.to || Date.parse(query.from) <= Date.parse(query.to), {
+    message: 'from must not be after to',
+    path: ['from'],
+  });
+
+/** Body of `POST /v1/accounting/audit/manual-review`. */
+export const manualReviewBody = z
+  .object({
+    subject_type: z.string().trim().min(1).max(64),
+    subject_id: z.string().trim().min(1).max(200),
+    reason: z.string().trim().min(1).max(1_000),
+    note: z.string().max(4_000).optional(),
+    client_ts: z.iso.datetime({ offset: true }).optional(),
+  })
+  .strict();
+
+// Responses: documented only; test/openapi.test.ts checks real responses against them.
+
+/** One audit event as the API shows it. */
+export const auditEvent = z
+  .object({
+    id: z.string().regex(/^\d+$/).meta({ description: 'Numeric id, as a string' }),
+    ts: z.iso.datetime().meta({ description: 'UTC with microseconds; can be repeated exactly in `from`/`to`' }),
+    actor: z.object({
+      role: z.string().meta({ description: 'Internal role, or `system`' }),
+      id: z.string().nullable().meta({ description: '`X-User-Id` when it was given' }),
+    }),
+    action: z.enum(AUDIT_ACTIONS),
+    subject_type: z.string().nullable(),
+    subject_id: z.string().nullable(),
+    summary: z.string(),
+    details: z.record(z.string(), z.unknown()),
+    request_id: z.string().nullable(),
+  })
+  .meta({ id: 'AuditEvent' }) satisfies z.ZodType<AuditEvent>;
+
+/** `GET /v1/accounting/audit`: one page, newest first. */
+export const auditListPage = z.object({
+  tenant: z.string(),
+  items: z.array(auditEvent),
+  next_cursor: z.string().nullable().meta({ description: 'The `cursor` of the next page; null on the last page' }),
+});

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import type { ErrorBody } from '../../middleware/errors.js';
+
+/**
+ * The one error shape of every route (docs/API.md "Errors"). Extra fields depend on the code:
+ * `issues` (VALIDATION_FAILED), `tenant` (TENANT_NOT_ENABLED), `permission` and `role`
+ * (FORBIDDEN), `candidates` (ENTRY_NOT_A_CANDIDATE), `reason` (NOT_READY), ...
+ */
+export const errorBody = z
+  .looseObject({
+    error_code: z.string().meta({ description: 'Stable machine-readable code' }),
+    message: z.string().meta({ description: 'For people; may change' }),
+    request_id: z.string().meta({ description: 'Also in the `X-Request-Id` header; quote it when reporting a problem' }),
+    issues: z
+      .array(z.object({ path: z.string(), message: z.string() }))
+      .optional()
+      .meta({ description: 'VALIDATION_FAILED only: what is wrong, by dotted path' }),
+  })
+  .meta({ id: 'Error' }) satisfies z.ZodType<ErrorBody>;
+
+/** `X-User-Id`: who acts, recorded in the audit trail; ignored unless 1-128 of `[A-Za-z0-9._@:-]`. */
+export const userIdHeader = z
+  .string()
+  .optional()
+  .meta({
+    param: { in: 'header', name: 'X-User-Id', id: 'UserId' },
+    description: 'Who acts, recorded as the actor id of audit events. Ignored unless 1-128 characters of `[A-Za-z0-9._@:-]`.',
+  });
+
+/** `X-Request-Id` on a request: kept when sane, otherwise the server makes a UUID. */
+export const requestIdParam = z
+  .string()
+  .optional()
+  .meta({
+    param: { in: 'header', name: 'X-Request-Id', id: 'RequestId' },
+    description: 'Correlation id; kept when 1-128 characters of `[A-Za-z0-9._:/+=-]`, otherwise the server makes a UUID.',
+  });
+
+/** `Idempotency-Key` on the writes that need it (docs/IDEMPOTENCY.md). */
+export const idempotencyKeyParam = z
+  .string()
+  .min(1)
+  .max(255)
+  .meta({
+    param: { in: 'header', name: 'Idempotency-Key', id: 'IdempotencyKey' },
+    description:
+      '1-255 printable ASCII characters; the same key with the same body replays the first answer (with `Idempotent-Replayed: true`), see docs/IDEMPOTENCY.md.',
+  });
+
+/** `X-Request-Id` on every response. */
+export const requestIdResponseHeader = z
+  .string()
+  .meta({ header: { id: 'X-Request-Id' }, description: 'The request id: the sane incoming `X-Request-Id`, or a new UUID' });
+
+/** `Idempotent-Replayed: true` when an idempotent write answers with a stored outcome. */
+export const idempotentReplayedHeader = z
+  .literal('true')
+  .optional()
+  .meta({ header: { id: 'Idempotent-Replayed' }, description: 'Present when the answer is the stored outcome of an earlier request with the same key' });
