@@ -14,9 +14,8 @@
 // 50 connections); then latency at a fixed offered load of 300 req/s (open loop, measured
 // from when each request was due), skipped when the saturation throughput is below 80 % of
 // the offered rate (the queue, and the latency, would grow for as long as the run lasts).
-// It also EXPLAIN ANALYZEs each scenario's SQL exactly as the built data-pg (beside --bff) generates it,
-// and the same SQL with ORDER BY naming the table's columns (the proposal in
-// docs/BENCHMARKS.md), on the same data. Prints Markdown tables (stdout) and progress
+// It also EXPLAIN ANALYZEs each scenario's SQL exactly as the built data-pg (beside --bff)
+// generates it, on the same data. Prints Markdown tables (stdout) and progress
 // (stderr); drops the schemas and stops the server at the end, also on Ctrl-C.
 //
 // Options (flag or environment variable; defaults in brackets):
@@ -123,16 +122,6 @@ async function appSql(query) {
   };
   await dataPg.listAuditEvents(capture, 'default', { filter: query.filter, limit: LIMIT, after: query.after });
   return captured;
-}
-
-/**
- * The proposal: ORDER BY the table's ts and id. The select list renames the formatted
- * timestamp to "ts", and an ORDER BY name refers to an output column first, so today's
- * query sorts by that text, which no index provides.
- */
-function proposedSql(sql) {
-  const text = sql.text.replace(/ORDER BY ts DESC, id DESC/, 'ORDER BY audit_events.ts DESC, audit_events.id DESC');
-  return text === sql.text ? undefined : { text, params: sql.params };
 }
 
 function planSummary(node, depth = 0, out = []) {
@@ -329,13 +318,12 @@ async function benchSize(size) {
     subject: { path: `/v1/accounting/audit?limit=${LIMIT}&subject_id=${encodeURIComponent(subjectId)}`, filter: { subjectId }, after: null },
   };
 
-  log(`size ${thousands(size)}: EXPLAIN ANALYZE of each scenario's SQL (as generated, and with the proposed ORDER BY)`);
+  log(`size ${thousands(size)}: EXPLAIN ANALYZE of each scenario's SQL`);
   const plans = {};
   for (const name of options.scenarios) {
     const sql = await appSql(scenarios[name]);
-    const proposed = proposedSql(sql);
-    plans[name] = { sql: sql.text, current: await explain(client, sql), proposed: proposed ? await explain(client, proposed) : undefined };
-    log(`  ${name}: ${plans[name].current.executionMs} ms as generated, ${plans[name].proposed?.executionMs ?? '–'} ms with ORDER BY audit_events.ts, audit_events.id`);
+    plans[name] = { sql: sql.text, current: await explain(client, sql) };
+    log(`  ${name}: ${plans[name].current.executionMs} ms`);
   }
 
   log(`size ${thousands(size)}: starting the BFF (${options.label})`);
@@ -467,18 +455,16 @@ function report(machine, runs) {
   );
   out.push(`("!": other processes used more than ${options['quiet-threshold']} % of a core during that run, even after ${options.retries} repeat(s); "max other CPU %" is the most they used in any of the scenario's three runs, from the cores' busy time minus ours. CPU per request: the BFF process and its PostgreSQL backends, parallel workers not included.)`);
   out.push('');
-  out.push('SQL execution time (EXPLAIN ANALYZE, median of 3, ms): as generated / with ORDER BY audit_events.ts, audit_events.id');
+  out.push('SQL execution time (EXPLAIN ANALYZE, median of 3, ms), the SQL as the app generates it');
   out.push(
     markdownTable(
-      ['default rows', 'scenario', 'as generated', 'plan (as generated)', 'proposed', 'plan (proposed)'],
+      ['default rows', 'scenario', 'execution ms', 'plan (top three nodes)'],
       runs.flatMap((run) =>
         Object.entries(run.plans).map(([name, p]) => [
           thousands(run.size),
           name,
           ms(p.current.executionMs),
           p.current.plan.slice(0, 3).map((s) => s.trim()).join(' ← '),
-          ms(p.proposed?.executionMs),
-          p.proposed?.plan.slice(0, 3).map((s) => s.trim()).join(' ← ') ?? '',
         ]),
       ),
     ),

@@ -15,12 +15,14 @@
 //                   default process metrics, pino on stdout): the real stack and the real route
 //   full-silent     full with LOG_LEVEL=silent (the request logger still runs; nothing is written)
 //   full-nometrics  full with inert metric objects (the recorder runs, records nothing)
-//   stack           the real middleware from dist in createApp's order (requestContext, the
-//                   ops router, osPolicyBridge, express.json) in front of the bare handler:
-//                   the stack's cost on a route that does no I/O
+//   stack           the real middleware from dist in createApp's order (requestContext,
+//                   osPolicyBridge, jsonBody; the ops router after the route) around the bare
+//                   handler plus zod validation of the query: the stack's cost on a route
+//                   that does no I/O
 //   mw:<a+b+...>    diagnosis: the bare app plus the named middlewares, in that same order:
-//                   requestContext, ops, osPolicyBridge, json; plainLogger (the same pino
-//                   options without redaction); bufferedLog / syncBufferedLog (pino writes
+//                   requestContext, osPolicyBridge, json (jsonBody), ops (after the route); plainLogger (the same pino
+//                   options without redaction); unbufferedLog (a write(2) per line, not per
+//                   event-loop turn as the app does); bufferedLog / syncBufferedLog (pino writes
 //                   stdout in 4 KiB chunks, asynchronously / synchronously)
 //
 // The app variants count the database calls they make (reported per request by the harness).
@@ -123,11 +125,12 @@ function buildBare() {
   return { app, metrics: undefined, close: async () => undefined };
 }
 
-const MIDDLEWARE_ORDER = ['requestContext', 'ops', 'osPolicyBridge', 'json'];
+// `ops` is mounted after the API route, as createApp() does, so /v1 requests never reach it.
+const MIDDLEWARE_ORDER = ['requestContext', 'osPolicyBridge', 'json'];
 
 async function buildMiddlewareVariant(list) {
   const names = list.split('+').filter(Boolean);
-  const known = new Set([...MIDDLEWARE_ORDER, 'plainLogger', 'bufferedLog', 'syncBufferedLog']);
+  const known = new Set([...MIDDLEWARE_ORDER, 'ops', 'plainLogger', 'bufferedLog', 'syncBufferedLog', 'unbufferedLog']);
   for (const name of names) if (!known.has(name)) throw new Error(`unknown middleware "${name}"`);
   const has = (name) => names.includes(name);
 
@@ -137,9 +140,11 @@ async function buildMiddlewareVariant(list) {
   // bufferedLog / syncBufferedLog: stdout through a sonic-boom that writes 4 KiB at a time
   // (one write(2) per ~15 lines instead of one per line), on libuv's thread pool or on the
   // main thread; pino flushes it on a normal exit (a crash loses up to 4 KiB of lines).
+  // unbufferedLog: one write(2) per line (pino's default destination), against the app's
+  // default (turnBufferedStdout: one write per event-loop turn).
   const destination = has('bufferedLog') || has('syncBufferedLog')
     ? pino.destination({ dest: 1, sync: has('syncBufferedLog'), minLength: 4096 })
-    : undefined;
+    : has('unbufferedLog') ? pino.destination({ dest: 1, sync: true }) : undefined;
   let logger;
   if (has('plainLogger')) {
     logger = pino(
@@ -161,6 +166,7 @@ async function buildMiddlewareVariant(list) {
   const { requestContext } = await import(dist('middleware/requestContext.js'));
   const { installRequestLog } = await import(dist('middleware/requestLogger.js'));
   const { osPolicyBridge } = await import(dist('middleware/osPolicyBridge.js'));
+  const { jsonBody } = await import(dist('middleware/jsonBody.js'));
   const { API_ROUTES } = await import(dist('policy/permissions.js'));
   const { notFound, errorHandler, parseInput } = await import(dist('middleware/errors.js'));
   const { createOpsRouter } = await import(dist('routes/opsRouter.js'));
@@ -169,16 +175,10 @@ async function buildMiddlewareVariant(list) {
   installRequestLog(app, logger);
   for (const name of MIDDLEWARE_ORDER.filter(has)) {
     if (name === 'requestContext') app.use(requestContext({ logger, metrics, lifecycle: { shuttingDown: false } }));
-    if (name === 'ops') {
-      // /health, /ready and /metrics sit in front of /v1 as in createApp; /ready is not wired
-      // to a database here and answers "not ready".
-      const readiness = async () => ({ ready: false, reason: 'BENCH', detail: 'no database in this variant' });
-      app.use(createOpsRouter({ metrics, readiness }));
-    }
     if (name === 'osPolicyBridge') {
       app.use('/v1', osPolicyBridge({ policy: config.policy, routes: Object.values(API_ROUTES), metrics }));
     }
-    if (name === 'json') app.use('/v1', express.json({ limit: config.requestBodyLimit }));
+    if (name === 'json') app.use('/v1', jsonBody(config.requestBodyLimit));
   }
   // A cheap gated route as the app writes them: the query validated with zod through the
   // app's parseInput (the benchmarked request sends none, as the real route takes none),
@@ -189,6 +189,12 @@ async function buildMiddlewareVariant(list) {
     parseInput(listQuery, req.query, 'query');
     res.json({ ...template, tenant: req.policy?.tenant ?? req.get('x-tenant') });
   });
+  if (has('ops')) {
+    // /health, /ready and /metrics after the API, as in createApp; /ready is not wired to a
+    // database here and answers "not ready".
+    const readiness = async () => ({ ready: false, reason: 'BENCH', detail: 'no database in this variant' });
+    app.use(createOpsRouter({ metrics, readiness }));
+  }
   app.use(notFound());
   app.use(errorHandler());
   return { app, metrics, close: async () => undefined };

@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { errorHandler, notFound } from './middleware/errors.js';
+import { jsonBody } from './middleware/jsonBody.js';
 import { osPolicyBridge } from './middleware/osPolicyBridge.js';
 import { requestContext } from './middleware/requestContext.js';
 import { installRequestLog } from './middleware/requestLogger.js';
@@ -40,7 +41,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     '/v1',
     osPolicyBridge({ policy: config.policy, routes: Object.values(API_ROUTES), metrics }),
-    express.json({ limit: config.requestBodyLimit }),
+    jsonBody(config.requestBodyLimit),
   );
   app.use(createAuditRouter({ db }));
   app.use(createSourcesRouter({ db, config }));

@@ -19,8 +19,45 @@ export const REDACT_PATHS = [
   'config.exportSigning',
 ];
 
-/** The service's root logger: JSON lines on stdout. */
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+let stdout: pino.DestinationStream | undefined;
+
+/**
+ * stdout, written once per turn of the event loop: the lines logged in one turn (under load,
+ * the lines of many requests) go out in one write(2) instead of one each, which is much of a
+ * log line's cost where system calls are expensive (docs/BENCHMARKS.md). A line waits at most
+ * for the end of the current turn; the process's `exit` flushes what is left, so only a
+ * SIGKILL within that turn can lose lines. One shared stream per process.
+ */
+export function turnBufferedStdout(): pino.DestinationStream {
+  if (stdout) return stdout;
+  // minLength: sonic-boom keeps lines until flushed (or until 16 KiB, then writes at once).
+  const out = pino.destination({ dest: 1, sync: true, minLength: 16 * 1024 - 1 });
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    out.flush();
+  };
+  process.once('exit', () => out.flushSync());
+  const stream = {
+    write(line: string) {
+      out.write(line);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    /** pino's `logger.flush()`: writes what this turn logged now. */
+    flush(done?: (err?: Error) => void) {
+      if (scheduled) flush();
+      done?.();
+    },
+  };
+  stdout = stream;
+  return stream;
+}
+
+/** The service's root logger: JSON lines on stdout (`turnBufferedStdout`), or on `destination`. */
+export function createLogger(level: string, destination: pino.DestinationStream = turnBufferedStdout()): Logger {
   return pino(
     {
       level,

@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestSchema, type TestSchema } from '../../../test/support/postgres.js';
 import { spawnBff } from '../../../test/support/process.js';
@@ -68,4 +71,62 @@ describe('the embedded demo (BANK_SBX_EMBEDDED=true, as the README start command
       await bff.stop();
     }
   });
+});
+
+describe('the README start command: embedded demo on the default database (PGlite)', () => {
+  // As `pnpm start` runs it, with the data dir and port moved out of the way.
+  const startEnv = (dataDir: string) => ({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    PGLITE_DATA_DIR: dataDir,
+    BANK_SBX_EMBEDDED: 'true',
+    OS_TENANT_ALLOWLIST_JSON: '["default","pilot-a"]',
+    SYNC_INTERVAL_SECONDS: '5',
+  });
+
+  it('serves /health, /ready, /metrics and the Backoffice with its demo data, and keeps the data across a restart', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'bff-pglite-'));
+    try {
+      let bff = spawnBff(startEnv(dataDir));
+      let reviews: number;
+      try {
+        const listening = JSON.parse(await bff.waitFor(/listening on/, 60_000)) as { port: number; database: string; msg: string };
+        expect(listening.msg).toContain('pglite');
+        expect(listening.database).toContain(dataDir);
+        const base = `http://127.0.0.1:${listening.port}`;
+        await bff.waitFor(/"tenant":"pilot-a".*embedded reconciliation run/, 60_000);
+
+        expect(await (await fetch(`${base}/health`)).json()).toEqual({ status: 'ok' });
+        const ready = await fetch(`${base}/ready`);
+        expect(ready.status).toBe(200);
+        expect(await ready.json()).toMatchObject({ status: 'ready' });
+        const metrics = await (await fetch(`${base}/metrics`)).text();
+        expect(metrics).toMatch(/http_requests_total\{method="GET",route="\/ready",code="200"\} 1/);
+
+        const backoffice = await fetch(`${base}/backoffice/`);
+        expect(backoffice.status).toBe(200);
+        expect(await backoffice.text()).toContain('<div id="app">');
+        const audit = await fetch(`${base}/v1/accounting/audit?action=manual_review_request&limit=200`, { headers: { 'X-Tenant': 'default', 'X-User-Role': 'operator' } });
+        reviews = ((await audit.json()) as { items: unknown[] }).items.length;
+        expect(reviews).toBe(25);
+        bff.child.kill('SIGTERM');
+        expect(await bff.exited).toBe(0);
+      } finally {
+        await bff.stop();
+      }
+
+      // Same data dir: migrations already applied, demo data still there and not seeded twice.
+      bff = spawnBff(startEnv(dataDir));
+      try {
+        await bff.waitFor(/migrations: 0 applied/, 60_000);
+        const port = await bff.port();
+        const audit = await fetch(`http://127.0.0.1:${port}/v1/accounting/audit?action=manual_review_request&limit=200`, { headers: { 'X-Tenant': 'default', 'X-User-Role': 'operator' } });
+        expect(((await audit.json()) as { items: unknown[] }).items).toHaveLength(reviews);
+      } finally {
+        await bff.stop();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -76,6 +76,16 @@ describe('error shapes', () => {
     expect(res.body).toMatchObject({ error_code: 'INVALID_JSON', request_id: expect.any(String) });
   });
 
+  it('ignores a body sent with a GET: the route answers as if none was sent, never INVALID_JSON', async () => {
+    const res = await request(t.app)
+      .get('/v1/accounting/audit?limit=1')
+      .set(operator)
+      .set('Content-Type', 'application/json')
+      .send('{"reason": ');
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ tenant: 'default', items: expect.any(Array) });
+  });
+
   it('answers a body over the limit with 413 PAYLOAD_TOO_LARGE', async () => {
     const res = await request(t.app)
       .post('/v1/accounting/audit/manual-review')

@@ -1,0 +1,44 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnNode } from '../../../test/support/process.js';
+
+// The built logger, as the service runs it (stdout is the real fd 1 of a child process).
+const LOGGER_DIST = pathToFileURL(fileURLToPath(new URL('../dist/logger.js', import.meta.url))).href;
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'bff-logger-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function script(name: string, body: string): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, `import { createLogger } from ${JSON.stringify(LOGGER_DIST)};\nconst logger = createLogger('info');\n${body}\n`);
+  return path;
+}
+
+describe('the service logger on stdout', () => {
+  it('writes every line, in order, even when the process exits in the turn that logged them', async () => {
+    const entry = await script('exit.mjs', `for (let i = 0; i < 2000; i++) logger.info({ i }, 'line ' + i);\nprocess.exit(0);`);
+    const child = spawnNode(entry, [], {});
+    expect(await child.exited).toBe(0);
+    const lines = child.stdout.filter(Boolean).map((line) => JSON.parse(line) as { i: number; msg: string; level: string });
+    expect(lines.map((line) => line.i)).toEqual(Array.from({ length: 2000 }, (_, i) => i));
+    expect(lines[1999]).toMatchObject({ level: 'info', msg: 'line 1999', service: 'bff-accounting' });
+  });
+
+  it('writes a line by the end of the turn that logged it, without waiting for more lines or an exit', async () => {
+    const entry = await script('idle.mjs', `logger.warn('only line');\nsetTimeout(() => undefined, 60_000);`);
+    const child = spawnNode(entry, [], {});
+    try {
+      expect(JSON.parse(await child.waitFor(/only line/, 10_000))).toMatchObject({ level: 'warn', msg: 'only line' });
+    } finally {
+      await child.stop();
+    }
+  });
+});
