@@ -34,6 +34,7 @@ export function turnBufferedStdout(): pino.DestinationStream {
   const out = pino.destination({ dest: 1, sync: true, minLength: 16 * 1024 - 1 });
   let scheduled = false;
   const flush = () => {
+    if (!scheduled) return; // flushed already (logger.flush()), nothing new since
     scheduled = false;
     out.flush();
   };
@@ -48,7 +49,7 @@ export function turnBufferedStdout(): pino.DestinationStream {
     },
     /** pino's `logger.flush()`: writes what this turn logged now. */
     flush(done?: (err?: Error) => void) {
-      if (scheduled) flush();
+      flush();
       done?.();
     },
   };
