@@ -21,7 +21,8 @@
 //                   that does no I/O
 //   mw:<a+b+...>    diagnosis: the bare app plus the named middlewares, in that same order:
 //                   requestContext, osPolicyBridge, json (jsonBody), ops (after the route); plainLogger (the same pino
-//                   options without redaction); unbufferedLog (a write(2) per line, not per
+//                   options without redaction); silentLog (level silent); inertMetrics (the
+//                   metric objects record nothing); unbufferedLog (a write(2) per line, not per
 //                   event-loop turn as the app does); bufferedLog / syncBufferedLog (pino writes
 //                   stdout in 4 KiB chunks, asynchronously / synchronously)
 //
@@ -130,12 +131,13 @@ const MIDDLEWARE_ORDER = ['requestContext', 'osPolicyBridge', 'json'];
 
 async function buildMiddlewareVariant(list) {
   const names = list.split('+').filter(Boolean);
-  const known = new Set([...MIDDLEWARE_ORDER, 'ops', 'plainLogger', 'bufferedLog', 'syncBufferedLog', 'unbufferedLog']);
+  const known = new Set([...MIDDLEWARE_ORDER, 'ops', 'plainLogger', 'bufferedLog', 'syncBufferedLog', 'unbufferedLog', 'silentLog', 'inertMetrics']);
   for (const name of names) if (!known.has(name)) throw new Error(`unknown middleware "${name}"`);
   const has = (name) => names.includes(name);
 
   const config = loadConfig(benchEnv('info'));
-  const metrics = createMetrics();
+  // inertMetrics: the recorder runs, records nothing; silentLog: level silent (no line built or written).
+  const metrics = has('inertMetrics') ? inertMetrics(createMetrics()) : createMetrics();
   const { default: pino } = await bffDependency('pino');
   // bufferedLog / syncBufferedLog: stdout through a sonic-boom that writes 4 KiB at a time
   // (one write(2) per ~15 lines instead of one per line), on libuv's thread pool or on the
@@ -157,7 +159,7 @@ async function buildMiddlewareVariant(list) {
       destination,
     );
   } else {
-    logger = createLogger('info', destination);
+    logger = createLogger(has('silentLog') ? 'silent' : 'info', destination);
   }
 
   const app = express();
