@@ -1,13 +1,9 @@
 import { z } from 'zod';
 import type { AuditEvent } from '@accounting/data-pg';
 import { AUDIT_ACTIONS } from '@accounting/service-core-accounting';
+import { listQueryParam } from './commonSchemas.js';
 
 // Requests: the audit router validates with these very objects; docs/openapi.json is generated from them.
-
-/** A query parameter given once or several times, or as a comma-separated list. */
-const listParam = z
-  .union([z.string(), z.array(z.string())])
-  .transform((value) => (Array.isArray(value) ? value : [value]).flatMap((item) => item.split(',')).filter(Boolean));
 
 /** A query parameter that must be given at most once. */
 const single = <T extends z.ZodType<unknown, string>>(schema: T) => z.string({ error: 'give this parameter once' }).pipe(schema);
@@ -15,7 +11,7 @@ const single = <T extends z.ZodType<unknown, string>>(schema: T) => z.string({ e
 /** Query of `GET /v1/accounting/audit` (docs/API.md "The audit list"). */
 export const auditListQuery = z
   .object({
-    action: listParam
+    action: listQueryParam
       .pipe(z.array(z.enum(AUDIT_ACTIONS)).max(AUDIT_ACTIONS.length))
       .optional()
       .meta({ description: 'One or several actions: repeat the parameter or separate with commas' }),

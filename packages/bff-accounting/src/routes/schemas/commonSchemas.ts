@@ -18,6 +18,15 @@ export const errorBody = z
   })
   .meta({ id: 'Error' }) satisfies z.ZodType<ErrorBody>;
 
+/** A query parameter given once or several times, or as a comma-separated list. */
+export const listQueryParam = z
+  .union([z.string(), z.array(z.string())])
+  .transform((value) => (Array.isArray(value) ? value : [value]).flatMap((item) => item.split(',')).filter(Boolean));
+
+/** `limit` of a listing: a whole number from 1 to `max`, `fallback` when absent. */
+export const pageLimitParam = (max: number, fallback: number) =>
+  z.string().regex(/^\d{1,3}$/).transform(Number).pipe(z.number().min(1).max(max)).default(fallback).meta({ description: 'Page size, a whole number' });
+
 /** `X-User-Id`: who acts, recorded in the audit trail; ignored unless 1-128 of `[A-Za-z0-9._@:-]`. */
 export const userIdHeader = z
   .string()

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ImportCounts, LedgerEntry } from '@accounting/data-pg';
 import type { Criterion, ReconCandidate, ReconRunSummary } from '@accounting/service-core-accounting';
+import { listQueryParam, pageLimitParam } from './commonSchemas.js';
 
 // Requests: the recon router validates with these very objects; docs/openapi.json is generated from them.
 
@@ -35,7 +36,7 @@ export const ledgerListQuery = z
   .object({
     from: calendarDate.optional().meta({ description: 'First entry date, inclusive' }),
     to: calendarDate.optional().meta({ description: 'Last entry date, inclusive; not before `from`' }),
-    limit: z.string().regex(/^\d{1,3}$/).transform(Number).pipe(z.number().min(1).max(500)).default(100).meta({ description: 'Page size, a whole number' }),
+    limit: pageLimitParam(500, 100),
     cursor: z.string().max(200).optional().meta({ description: 'The `next_cursor` of the previous page' }),
   })
   .strict();
@@ -49,13 +50,11 @@ export const SUGGESTION_STATUSES = ['matched', 'suggested', 'unmatched', 'blocke
 /** Query of `GET /v1/accounting/recon/suggestions`. */
 export const suggestionsQuery = z
   .object({
-    status: z
-      .union([z.string(), z.array(z.string())])
-      .transform((value) => (Array.isArray(value) ? value : [value]).flatMap((item) => item.split(',')).filter(Boolean))
+    status: listQueryParam
       .pipe(z.array(z.enum(SUGGESTION_STATUSES)))
       .optional()
       .meta({ description: 'One or several statuses: repeat the parameter or separate with commas' }),
-    limit: z.string().regex(/^\d{1,3}$/).transform(Number).pipe(z.number().min(1).max(200)).default(50).meta({ description: 'Page size, a whole number' }),
+    limit: pageLimitParam(200, 50),
     cursor: z.string().regex(/^\d{1,19}$/, 'not a cursor this API issued').optional().meta({ description: 'The `next_cursor` of the previous page' }),
   })
   .strict();
