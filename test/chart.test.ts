@@ -324,6 +324,8 @@ describe('the sync CronJob', () => {
     expect(deadline).toBe(240);
     expect(job?.activeDeadlineSeconds).toBeGreaterThan(deadline);
     expect(job?.activeDeadlineSeconds).toBeLessThan(300);
+    // No Pushgateway unless one is given.
+    expect(env.PUSHGATEWAY_URL).toBeUndefined();
   });
 
   it('seeds the pilot tenants\' bank connections in the BFF and the worker', () => {
@@ -334,10 +336,11 @@ describe('the sync CronJob', () => {
     expect(r.bff().image).toBe('ghcr.io/tristan00037-tristan050/tristan050-ai_ondevice_APP/bff-accounting:r7-h-pilot-20251203');
   });
 
-  it('takes its time zone and start window from the values', () => {
+  it('takes its time zone, start window and Pushgateway from the values', () => {
     const r = scenario('ci/all-enabled-values.yaml');
     expect(r.cronJob().spec?.timeZone).toBe('Asia/Seoul');
     expect(envOf(r.worker()).SYNC_SINCE_DAYS).toBe('30');
+    expect(envOf(r.worker()).PUSHGATEWAY_URL).toBe('http://pushgateway.monitoring:9091');
   });
 });
 

@@ -91,6 +91,7 @@ const schema = z
     SYNC_INTERVAL_SECONDS: z.coerce.number().int().min(5).max(3_600).default(60),
     EXTERNAL_SYNC_STALE_MINUTES: z.coerce.number().int().min(1).max(1_440).default(5),
     SYNC_METRICS_REFRESH_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
+    PUSHGATEWAY_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
     RECON_AUTO_MATCH_LIMITS_JSON: jsonVariable(
       z.record(tenantId, z.record(z.string().regex(/^[A-Z]{3}$/, 'currencies are ISO 4217 codes'), z.string().regex(/^\d+(\.\d+)?$/, 'limits are decimal strings'))),
       'an object of tenant id to {currency: limit}, e.g. {"default":{"KRW":"1000000"}}',
@@ -147,6 +148,11 @@ export interface Config {
     readonly intervalMs: number;
     /** `stale` on os/sources once the last success is older than this. */
     readonly staleAfterSeconds: number;
+    /**
+     * The worker also pushes the `external_sync_*` metrics here after its run (optional; may
+     * carry credentials, so never logged).
+     */
+    readonly pushgatewayUrl: string | undefined;
   };
   readonly recon: {
     /** Per-tenant auto-match limits by currency, over the engine's defaults. */
@@ -232,6 +238,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       deadlineMs: e.SYNC_DEADLINE_SECONDS * 1_000,
       intervalMs: e.SYNC_INTERVAL_SECONDS * 1_000,
       staleAfterSeconds: e.EXTERNAL_SYNC_STALE_MINUTES * 60,
+      pushgatewayUrl: e.PUSHGATEWAY_URL,
     },
     recon: { autoMatchLimits: e.RECON_AUTO_MATCH_LIMITS_JSON },
     feedback: { webhookUrl: e.FEEDBACK_WEBHOOK_URL, backofficeBaseUrl: e.BACKOFFICE_BASE_URL },

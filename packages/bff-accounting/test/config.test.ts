@@ -60,6 +60,7 @@ describe('loadConfig', () => {
     [{ OS_ROLE_MAP_JSON: '{"ops":"superuser"}' }, /OS_ROLE_MAP_JSON: roles must map to one of viewer, operator, auditor, admin/],
     [{ BANK_SBX_BASE: 'ftp://bank' }, /BANK_SBX_BASE: must be an http\(s\) URL/],
     [{ BANK_SBX_CONNECTIONS_JSON: '{"default":"conn with spaces"}' }, /BANK_SBX_CONNECTIONS_JSON: connection ids/],
+    [{ PUSHGATEWAY_URL: 'pushgateway:9091' }, /PUSHGATEWAY_URL: must be an http\(s\) URL/],
   ])('rejects %j with one line naming the variable', (env, message) => {
     const text = configError(env);
     expect(text).toMatch(message);

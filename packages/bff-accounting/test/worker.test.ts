@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { RunningBankSandbox } from '@accounting/bank-sandbox-sim';
 import { readSyncCursor, runMigrations } from '@accounting/data-pg';
 import { startDateFor } from '@accounting/service-core-accounting';
@@ -70,6 +72,41 @@ describe('worker_sync_external.mjs', () => {
     expect(await runs('pilot-a')).toEqual([{ outcome: 'failed', error_code: 'CONNECTION_NOT_FOUND' }]);
     expect(await storedRows(schema.db, 'default', 'bank_sbx', START)).toEqual(bankRows(bank, 'conn_default', START));
     expect(output(run)).not.toContain(BANK_TOKEN);
+  });
+
+  it('with PUSHGATEWAY_URL, also pushes the external_sync_* metrics there (PUT, job external_sync_worker)', async () => {
+    const pushes: { method: string; url: string; body: string }[] = [];
+    const gateway = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      req.on('end', () => {
+        pushes.push({ method: req.method ?? '', url: req.url ?? '', body });
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = gateway.address() as AddressInfo;
+      const run = worker({ PUSHGATEWAY_URL: `http://127.0.0.1:${port}` });
+      expect(await run.exited).toBe(0);
+      expect(pushes.map(({ method, url }) => `${method} ${url}`)).toEqual(['PUT /metrics/job/external_sync_worker']);
+      for (const tenant of ['default', 'pilot-a']) {
+        expect(pushes[0]?.body).toMatch(new RegExp(`external_sync_last_ts_seconds\\{tenant="${tenant}",source="bank_sbx"\\} \\d+`));
+        expect(pushes[0]?.body).toContain(`external_sync_runs_total{tenant="${tenant}",source="bank_sbx"} 1`);
+      }
+      expect(pushes[0]?.body).not.toContain(BANK_TOKEN);
+    } finally {
+      await new Promise((resolve) => gateway.close(resolve));
+    }
+  });
+
+  it('keeps its exit code when the Pushgateway cannot be reached, says so, and never logs its URL', async () => {
+    const url = 'http://pusher:s3cret-pass@127.0.0.1:9';
+    const run = worker({ PUSHGATEWAY_URL: url });
+    expect(await run.exited).toBe(0);
+    expect(run.stdout.join('\n')).toMatch(/"level":"warn".*could not push the external_sync_\* metrics to the Pushgateway/);
+    expect(run.stdout.join('\n')).toMatch(/2 sources: 2 succeeded, 0 failed, 0 skipped/);
+    expect(output(run)).not.toContain('s3cret-pass');
   });
 
   it('survives SIGKILL mid-sync: no cursor ahead of the data, and the next run completes exactly', async () => {

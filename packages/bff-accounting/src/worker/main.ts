@@ -3,6 +3,7 @@ import { createPgDb, getMigrationStatus, loadMigrations } from '@accounting/data
 import { BankSandboxAdapter } from '@accounting/service-core-accounting';
 import { ConfigError, loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
+import { pushSyncMetrics } from './pushSyncMetrics.js';
 import { runSyncWorker, summarize } from './syncWorker.js';
 
 const USAGE = `usage: node scripts/worker_sync_external.mjs [--tenant ID]... [--source ID]...
@@ -12,7 +13,8 @@ sandbox into external_ledger, once, then exits. Run by the Helm CronJob every 5 
 
 environment: DATABASE_URL (required), BANK_SBX_BASE (required), BANK_SBX_TOKEN (required),
   SYNC_SINCE_DAYS (7), SYNC_PAGE_SIZE (500), SYNC_DEADLINE_SECONDS (240), BANK_SBX_TIMEOUT_MS,
-  BANK_SBX_CONNECTIONS_JSON (sources to seed), LOG_LEVEL
+  BANK_SBX_CONNECTIONS_JSON (sources to seed), PUSHGATEWAY_URL (optional: also push the
+  external_sync_* metrics there after the run), LOG_LEVEL
 exit codes: 0 every source succeeded or was skipped; 1 a source failed; 2 bad usage or
   configuration; 3 unexpected error (e.g. the database is unreachable)`;
 
@@ -85,6 +87,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       sources: flags.source ?? [],
       signal: stop.signal,
     });
+    if (config.sync.pushgatewayUrl) await pushSyncMetrics(db, config.sync.pushgatewayUrl, logger);
     const { line, failed } = summarize(results);
     logger.info({ duration_seconds: (Date.now() - started) / 1000, failed }, `worker_sync_external: ${line}`);
     return failed > 0 ? 1 : 0;
