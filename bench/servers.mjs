@@ -16,7 +16,7 @@
 //   full-silent     full with LOG_LEVEL=silent (the request logger still runs; nothing is written)
 //   full-nometrics  full with inert metric objects (the recorder runs, records nothing)
 //   stack           the real middleware from dist in createApp's order (requestContext,
-//                   osPolicyBridge, jsonBody; the ops router after the route) around the bare
+//                   osPolicyBridge and jsonBody, all in one layer as createApp mounts them; the ops router after the route) around the bare
 //                   handler plus zod validation of the query: the stack's cost on a route
 //                   that does no I/O
 //   mw:<a+b+...>    diagnosis: the bare app plus the named middlewares, in that same order:
@@ -169,19 +169,25 @@ async function buildMiddlewareVariant(list) {
   const { installRequestLog } = await import(dist('middleware/requestLogger.js'));
   const { osPolicyBridge } = await import(dist('middleware/osPolicyBridge.js'));
   const { jsonBody } = await import(dist('middleware/jsonBody.js'));
+  const { inSeries, underPrefix } = await import(dist('middleware/compose.js'));
   const { API_ROUTES } = await import(dist('policy/permissions.js'));
   const { notFound, errorHandler, parseInput } = await import(dist('middleware/errors.js'));
   const { createOpsRouter } = await import(dist('routes/opsRouter.js'));
 
   // Policy denials and 5xx log through req.log; the benchmarked request never does.
   installRequestLog(app, logger);
+  // As createApp: one layer, the request context, then the /v1 middlewares under underPrefix.
+  const ahead = [];
+  const apiMiddleware = [];
   for (const name of MIDDLEWARE_ORDER.filter(has)) {
-    if (name === 'requestContext') app.use(requestContext({ logger, metrics, lifecycle: { shuttingDown: false } }));
+    if (name === 'requestContext') ahead.push(requestContext({ logger, metrics, lifecycle: { shuttingDown: false } }));
     if (name === 'osPolicyBridge') {
-      app.use('/v1', osPolicyBridge({ policy: config.policy, routes: Object.values(API_ROUTES), metrics }));
+      apiMiddleware.push(osPolicyBridge({ policy: config.policy, routes: Object.values(API_ROUTES), metrics }));
     }
-    if (name === 'json') app.use('/v1', jsonBody(config.requestBodyLimit));
+    if (name === 'json') apiMiddleware.push(jsonBody(config.requestBodyLimit));
   }
+  if (apiMiddleware.length > 0) ahead.push(underPrefix('/v1', ...apiMiddleware));
+  if (ahead.length > 0) app.use(inSeries(...ahead));
   // A cheap gated route as the app writes them: the query validated with zod through the
   // app's parseInput (the benchmarked request sends none, as the real route takes none),
   // then the answer.

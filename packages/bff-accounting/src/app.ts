@@ -8,6 +8,7 @@ import { jsonBody } from './middleware/jsonBody.js';
 import { osPolicyBridge } from './middleware/osPolicyBridge.js';
 import { requestContext } from './middleware/requestContext.js';
 import { installRequestLog } from './middleware/requestLogger.js';
+import { inSeries, underPrefix } from './middleware/compose.js';
 import { API_ROUTES } from './policy/permissions.js';
 import type { Lifecycle, ReadinessReport } from './readiness.js';
 import { createAuditRouter } from './routes/auditRouter.js';
@@ -36,12 +37,17 @@ export function createApp(deps: AppDeps): Express {
   app.set('etag', false);
 
   installRequestLog(app, logger);
-  app.use(requestContext({ logger, metrics, lifecycle }));
-
+  // One layer for what runs ahead of every route (each layer costs every request a dispatch):
+  // the request context for all requests, then the policy gate and the JSON body for /v1.
   app.use(
-    '/v1',
-    osPolicyBridge({ policy: config.policy, routes: Object.values(API_ROUTES), metrics }),
-    jsonBody(config.requestBodyLimit),
+    inSeries(
+      requestContext({ logger, metrics, lifecycle }),
+      underPrefix(
+        '/v1',
+        osPolicyBridge({ policy: config.policy, routes: Object.values(API_ROUTES), metrics }),
+        jsonBody(config.requestBodyLimit),
+      ),
+    ),
   );
   app.use(createAuditRouter({ db }));
   app.use(createSourcesRouter({ db, config }));

@@ -2,7 +2,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { cachedIsoTime } from '../src/logger.js';
 import { spawnNode } from '../../../test/support/process.js';
 
 // The built logger, as the service runs it (stdout is the real fd 1 of a child process).
@@ -30,6 +32,7 @@ describe('the service logger on stdout', () => {
     const lines = child.stdout.filter(Boolean).map((line) => JSON.parse(line) as { i: number; msg: string; level: string });
     expect(lines.map((line) => line.i)).toEqual(Array.from({ length: 2000 }, (_, i) => i));
     expect(lines[1999]).toMatchObject({ level: 'info', msg: 'line 1999', service: 'bff-accounting' });
+    expect(JSON.parse(child.stdout[0]!).time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
 
   it('writes a line by the end of the turn that logged it, without waiting for more lines or an exit', async () => {
@@ -40,5 +43,22 @@ describe('the service logger on stdout', () => {
     } finally {
       await child.stop();
     }
+  });
+});
+
+describe('the log line timestamp', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("is pino's ISO time of the current millisecond, and changes when the millisecond does", () => {
+    vi.useFakeTimers({ now: new Date('2026-12-04T16:37:49.123Z'), toFake: ['Date'] });
+    const time = cachedIsoTime();
+    expect(time()).toBe(pino.stdTimeFunctions.isoTime());
+    expect(time()).toBe(',"time":"2026-12-04T16:37:49.123Z"');
+    vi.setSystemTime(new Date('2026-12-04T16:37:49.124Z'));
+    expect(time()).toBe(',"time":"2026-12-04T16:37:49.124Z"');
+    vi.setSystemTime(new Date('2026-12-05T00:00:00.000Z'));
+    expect(time()).toBe(pino.stdTimeFunctions.isoTime());
   });
 });

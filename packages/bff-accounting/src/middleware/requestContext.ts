@@ -1,10 +1,15 @@
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Lifecycle } from '../readiness.js';
 import { createHttpRecorder } from './httpMetrics.js';
 import { resolveRequestId } from './requestId.js';
 import { accessLogger, logRequest } from './requestLogger.js';
+
+const STARTED = Symbol('started');
+
+/** A response with the time its request started (`performance.now()`). */
+type TimedResponse = Response & { [STARTED]: number };
 
 export interface RequestContextOptions {
   logger: Logger;
@@ -22,17 +27,21 @@ export interface RequestContextOptions {
 export function requestContext({ logger, metrics, lifecycle }: RequestContextOptions): RequestHandler {
   const record = createHttpRecorder(metrics);
   const accessLog = accessLogger(logger);
+  // One listener function for every request (`this` is the response), rather than a closure
+  // and a `once` wrapper per request: 'close' is emitted once per response anyway.
+  function onClose(this: TimedResponse) {
+    const req = this.req;
+    const elapsedMs = performance.now() - this[STARTED];
+    // An abandoned request is logged, not counted: its status code was never sent.
+    if (this.writableFinished) record(req, this, elapsedMs / 1_000);
+    logRequest(accessLog, req, this, elapsedMs);
+  }
   return (req, res, next) => {
-    const started = performance.now();
+    (res as TimedResponse)[STARTED] = performance.now();
     req.requestId = resolveRequestId(req);
     res.setHeader('X-Request-Id', req.requestId);
     if (lifecycle.shuttingDown) res.setHeader('Connection', 'close');
-    res.once('close', () => {
-      const elapsedMs = performance.now() - started;
-      // An abandoned request is logged, not counted: its status code was never sent.
-      if (res.writableFinished) record(req, res, elapsedMs / 1_000);
-      logRequest(accessLog, req, res, elapsedMs);
-    });
+    res.on('close', onClose);
     next();
   };
 }
