@@ -24,20 +24,9 @@ Exit codes: 0 rolled out; 1 a step failed; 2 usage error or helm/kubectl missing
 EOF
 }
 
-fail_usage() {
-  echo "$PROG: $1" >&2
-  echo "Usage: $PROG [-h|--help] TAG   (--help for more)" >&2
-  exit 2
-}
-
-case ${1:-} in
-  -h | --help) usage; exit 0 ;;
-  '') fail_usage "missing TAG" ;;
-esac
-[ $# -eq 1 ] || fail_usage "expected exactly one TAG"
-TAG=$1
-# Docker tag grammar: 1-128 of [A-Za-z0-9_.-], not starting with . or -.
-[[ $TAG =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ ]] || fail_usage "not a valid image tag: $TAG"
+# shellcheck source=lib/rollback_args.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/rollback_args.sh"
+read_tag_argument "$@"
 for tool in helm kubectl; do
   command -v "$tool" >/dev/null 2>&1 || fail_usage "$tool is not on PATH"
 done
