@@ -88,4 +88,11 @@ describe('inSeries', () => {
     expect(res.status).toBe(500);
     expect(res.body).toEqual({ error: 'rejected', trace: 'a' });
   });
+
+  it('treats a promise rejected without a reason as an error, as Express does', async () => {
+    const rejecting: RequestHandler = () => Promise.reject(undefined);
+    const res = await request(appWith(inSeries(mark('a'), rejecting, mark('never')))).get('/x');
+    expect(res.status).toBe(500);
+    expect(res.body).toEqual({ error: 'Rejected promise', trace: 'a' });
+  });
 });

@@ -45,10 +45,15 @@ function runInOrder(handlers: readonly RequestHandler[], req: Request, res: Resp
     }
     try {
       const result: unknown = handler(req, res, step);
-      if (result instanceof Promise) result.catch(done);
+      // As Express's router does: a rejection, even without a reason, is an error.
+      if (isThenable(result)) result.then(undefined, (error: unknown) => done(error ?? new Error('Rejected promise')));
     } catch (error) {
       done(error);
     }
   };
   step();
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
