@@ -208,8 +208,8 @@ async function buildMiddlewareVariant(list) {
   return { app, metrics, close: async () => undefined };
 }
 
-/** The middleware createApp() installs in front of the /v1 routers, in its order. */
-const STACK = 'requestContext+ops+osPolicyBridge+json';
+/** The middleware createApp() installs around the /v1 routes, in its order (ops after the routes). */
+const STACK = 'requestContext+osPolicyBridge+json+ops';
 
 async function build(variant) {
   if (variant === 'bare') return buildBare();

@@ -583,6 +583,7 @@ describe('values.yaml and values.schema.json', () => {
     ['env.DATABASE_URL (a Secret, set by the chart)', { env: { DATABASE_URL: 'postgres://app:pw@db/app' } }],
     ['env.EXPORT_SIGN_SECRET (a Secret)', { env: { EXPORT_SIGN_SECRET: 'x'.repeat(32) } }],
     ['env.PORT (the chart\'s)', { env: { PORT: '9090' } }],
+    ['env.PUSHGATEWAY_URL (the chart\'s, from cronJobs.syncExternal.pushgatewayUrl)', { env: { PUSHGATEWAY_URL: 'http://pushgateway:9091' } }],
     ['pilotTenants as one string', { pilotTenants: 'default,pilot-a' }],
     ['pilotTenants with a bad tenant id', { pilotTenants: ['Pilot A'] }],
     ['adapters.bankSbx.connections with a bad connection id', { adapters: { bankSbx: { connections: { default: 'conn default' } } } }],

@@ -6,6 +6,7 @@ import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
 import { errorHandler, notFound } from '../src/middleware/errors.js';
 import { osPolicyBridge } from '../src/middleware/osPolicyBridge.js';
+import { underPrefix } from '../src/middleware/compose.js';
 import { installRequestLog } from '../src/middleware/requestLogger.js';
 import { requestContext } from '../src/middleware/requestContext.js';
 import { API_ROUTES } from '../src/policy/permissions.js';
@@ -208,7 +209,8 @@ describe('a route missing from the policy table', () => {
     const app = express();
     installRequestLog(app, logger);
     app.use(requestContext({ logger, metrics, lifecycle: { shuttingDown: false } }));
-    app.use('/v1', osPolicyBridge({ policy: config.policy, routes: [API_ROUTES.listAuditEvents], metrics }));
+    // Mounted as createApp mounts it.
+    app.use(underPrefix('/v1', osPolicyBridge({ policy: config.policy, routes: [API_ROUTES.listAuditEvents], metrics })));
     app.get('/v1/accounting/unlisted', (_req, res) => {
       reached = true;
       res.json({ leaked: true });

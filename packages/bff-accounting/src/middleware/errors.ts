@@ -42,7 +42,7 @@ const BODY_PARSER_ERRORS: Record<string, Omit<HttpError, 'details'>> = {
   'entity.too.large': { status: 413, code: 'PAYLOAD_TOO_LARGE', message: 'request body is larger than the limit' },
   'encoding.unsupported': { status: 415, code: 'UNSUPPORTED_ENCODING', message: 'request body encoding is not supported' },
   'charset.unsupported': { status: 415, code: 'UNSUPPORTED_ENCODING', message: 'request body charset is not supported' },
-  'request.aborted': { status: 400, code: 'REQUEST_ABORTED', message: 'request body was not received completely' },
+  'request.aborted': { status: 400, code: 'INVALID_REQUEST', message: 'request body was not received completely' },
   'request.size.invalid': { status: 400, code: 'INVALID_REQUEST', message: 'request body size does not match Content-Length' },
 };
 

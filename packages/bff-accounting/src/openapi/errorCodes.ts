@@ -9,7 +9,7 @@ export const ERROR_CODES = {
   VALIDATION_FAILED: { status: 400, when: 'query, path or body does not match the schema; `issues: [{path, message}]`' },
   IDEMPOTENCY_KEY_REQUIRED: { status: 400, when: 'no `Idempotency-Key`' },
   INVALID_IDEMPOTENCY_KEY: { status: 400, when: 'the key is not 1-255 printable ASCII characters' },
-  INVALID_REQUEST: { status: 400, when: 'the body could not be read (e.g. a corrupt compressed body)' },
+  INVALID_REQUEST: { status: 400, when: 'the body could not be read completely (the client stopped sending, a wrong `Content-Length`, a corrupt compressed body)' },
   TENANT_NOT_ENABLED: { status: 403, when: 'tenant not in `OS_TENANT_ALLOWLIST_JSON`; `tenant` echoed' },
   ROLE_NOT_MAPPED: { status: 403, when: '`X-User-Role` missing or not in `OS_ROLE_MAP_JSON`' },
   FORBIDDEN: { status: 403, when: "the role lacks the route's permission; `permission`, `role`" },

@@ -15,7 +15,8 @@ environment: DATABASE_URL (required), BANK_SBX_BASE (required), BANK_SBX_TOKEN (
   SYNC_SINCE_DAYS (7), SYNC_PAGE_SIZE (500), SYNC_DEADLINE_SECONDS (240), BANK_SBX_TIMEOUT_MS,
   BANK_SBX_CONNECTIONS_JSON (sources to seed), PUSHGATEWAY_URL (optional: also push the
   external_sync_* metrics there after the run), LOG_LEVEL
-exit codes: 0 every source succeeded or was skipped; 1 a source failed; 2 bad usage or
+exit codes: 0 every source succeeded or was skipped because another worker holds it; 1 a source
+  failed (also one cut by the deadline); 2 bad usage or
   configuration; 3 unexpected error (e.g. the database is unreachable)`;
 
 /** The CronJob's entry point (`scripts/worker_sync_external.mjs`); resolves with the exit code. */
