@@ -24,8 +24,13 @@ Exit codes: 0 rolled out; 1 a step failed; 2 usage error or helm/kubectl missing
 EOF
 }
 
+# Next to this script, also when it is run through a symlink (resolved by readlink -f where
+# it exists; macOS before 12.3 has none, and then the path is taken as it is).
+self=${BASH_SOURCE[0]}
+self=$(readlink -f "$self" 2>/dev/null || echo "$self")
 # shellcheck source=lib/rollback_args.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/rollback_args.sh"
+source "$(dirname "$self")/lib/rollback_args.sh" ||
+  { echo "$PROG: scripts/lib/rollback_args.sh is missing: run this script from the repository" >&2; exit 2; }
 read_tag_argument "$@"
 for tool in helm kubectl; do
   command -v "$tool" >/dev/null 2>&1 || fail_usage "$tool is not on PATH"

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -105,5 +105,24 @@ describe('scripts/rollback-kubectl.sh', () => {
     const res = await run('rollback-kubectl.sh', ['--help']);
     expect(res.code).toBe(0);
     expect(res.stdout).toContain('Usage: rollback-kubectl.sh');
+  });
+});
+
+describe('both rollback scripts, run through a symlink from another directory', () => {
+  it.each(['rollback.sh', 'rollback-kubectl.sh'])('%s still finds its shared argument parsing', async (name) => {
+    const link = join(stubs, 'bin-rollback');
+    await symlink(script(name), link);
+    const runLink = (args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        execFile(link, args, { cwd: stubs, env: { PATH: `${stubs}:${process.env.PATH}` } }, (error, stdout, stderr) => {
+          resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+        });
+      });
+    const help = await runLink(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: bin-rollback');
+    const bad = await runLink(['-not-a-tag']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('not a valid image tag');
   });
 });

@@ -89,10 +89,30 @@ describe('inSeries', () => {
     expect(res.body).toEqual({ error: 'rejected', trace: 'a' });
   });
 
-  it('treats a promise rejected without a reason as an error, as Express does', async () => {
-    const rejecting: RequestHandler = () => Promise.reject(undefined);
-    const res = await request(appWith(inSeries(mark('a'), rejecting, mark('never')))).get('/x');
-    expect(res.status).toBe(500);
-    expect(res.body).toEqual({ error: 'Rejected promise', trace: 'a' });
+  it('treats a promise rejected without a reason, or with a falsy one, as an error, as Express does', async () => {
+    for (const reason of [undefined, '', 0, false]) {
+      const rejecting: RequestHandler = () => Promise.reject(reason as Error);
+      const res = await request(appWith(inSeries(mark('a'), underPrefix('/x', rejecting, mark('gate'))))).get('/x');
+      expect(res.status, String(reason)).toBe(500);
+      expect(res.body).toEqual({ error: 'Rejected promise', trace: 'a' });
+    }
+  });
+
+  it("continues with the next handler on next('route') or a falsy value, as separate middleware layers would", async () => {
+    for (const value of ['route', false, 0, '']) {
+      const skipping: RequestHandler = (req, res, next) => next(value);
+      const res = await request(appWith(inSeries(mark('a'), skipping, mark('gate')))).get('/x');
+      expect(res.status, String(value)).toBe(200);
+      expect(res.body.trace, String(value)).toBe('a,gate');
+    }
+  });
+
+  it("leaves the app's router on next('router'), skipping the rest of the series and the routes", async () => {
+    const app = express();
+    app.use(inSeries(mark('a'), (req, res, next) => next('router'), mark('never')));
+    app.get('/x', (req, res) => void res.json({ route: true }));
+    const res = await request(app).get('/x');
+    expect(res.status).toBe(404);
+    expect(res.headers['x-trace']).toBe('a');
   });
 });

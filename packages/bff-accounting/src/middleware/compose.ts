@@ -33,8 +33,11 @@ export function inSeries(...handlers: RequestHandler[]): RequestHandler {
 
 function runInOrder(handlers: readonly RequestHandler[], req: Request, res: Response, done: NextFunction): void {
   let index = 0;
+  // `next(value)` as Express's router reads it from a middleware layer: nothing, a falsy value
+  // or 'route' continues with the next handler; 'router' and anything else leave the series
+  // ('router' skips the rest of the app's router, an error goes to the error middleware).
   const step = (err?: unknown): void => {
-    if (err !== undefined && err !== null) {
+    if (err && err !== 'route') {
       done(err);
       return;
     }
@@ -45,8 +48,8 @@ function runInOrder(handlers: readonly RequestHandler[], req: Request, res: Resp
     }
     try {
       const result: unknown = handler(req, res, step);
-      // As Express's router does: a rejection, even without a reason, is an error.
-      if (isThenable(result)) result.then(undefined, (error: unknown) => done(error ?? new Error('Rejected promise')));
+      // As Express's router does: a rejection, even with a falsy reason, is an error.
+      if (isThenable(result)) result.then(undefined, (error: unknown) => done(error || new Error('Rejected promise')));
     } catch (error) {
       done(error);
     }
