@@ -91,7 +91,7 @@ describe('inSeries', () => {
 
   it('treats a promise rejected without a reason, or with a falsy one, as an error, as Express does', async () => {
     for (const reason of [undefined, '', 0, false]) {
-      const rejecting: RequestHandler = () => Promise.reject(reason as Error);
+      const rejecting: RequestHandler = () => Promise.reject(reason);
       const res = await request(appWith(inSeries(mark('a'), underPrefix('/x', rejecting, mark('gate'))))).get('/x');
       expect(res.status, String(reason)).toBe(500);
       expect(res.body).toEqual({ error: 'Rejected promise', trace: 'a' });
