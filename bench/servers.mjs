@@ -104,7 +104,7 @@ async function buildFull({ logLevel, metricsMode }) {
   // the database in the background (SYNC_METRICS_REFRESH_MS) when this build has them.
   const metrics = createMetrics(
     typeof opened.readSyncMetrics === 'function'
-      ? { syncMetrics: { read: () => opened.readSyncMetrics(db), logger, refreshIntervalMs: config.syncMetricsRefreshMs || undefined } }
+      ? { syncMetrics: { read: () => opened.readSyncMetrics(db), logger, refreshIntervalMs: config.syncMetricsRefreshMs } }
       : {},
   );
   const lifecycle = { shuttingDown: false };

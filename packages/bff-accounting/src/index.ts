@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   const lifecycle: Lifecycle = { shuttingDown: false };
   await seedConfiguredSources(db, config, logger);
   const metrics = createMetrics({
-    syncMetrics: { read: () => readSyncMetrics(db), logger, refreshIntervalMs: config.syncMetricsRefreshMs || undefined },
+    syncMetrics: { read: () => readSyncMetrics(db), logger, refreshIntervalMs: config.syncMetricsRefreshMs },
   });
   const readiness = createReadinessCheck(db, migrations, lifecycle);
   const app = createApp({ config, db, logger, metrics, readiness, lifecycle });

@@ -8,7 +8,7 @@ export interface SyncMetricsSource {
   logger: Logger;
   /**
    * Read in the background every this many ms, so a scrape renders what was read last and never
-   * waits for the database (the service: `SYNC_METRICS_REFRESH_MS`). Unset: read at every
+   * waits for the database (the service: `SYNC_METRICS_REFRESH_MS`). Unset or 0: read at every
    * scrape (tests that assert a run's effect on the next scrape).
    */
   refreshIntervalMs?: number;
@@ -41,7 +41,7 @@ export function registerSyncMetrics(registry: Registry, { read, logger, refreshI
     return inFlight;
   };
   let timer: NodeJS.Timeout | undefined;
-  if (refreshIntervalMs !== undefined) {
+  if (refreshIntervalMs) {
     void refresh();
     timer = setInterval(() => void refresh(), refreshIntervalMs);
     timer.unref();

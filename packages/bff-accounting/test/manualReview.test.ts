@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deleteExpiredIdempotencyKeys } from '@accounting/data-pg';
+import { deleteExpiredIdempotencyKeys, IDEMPOTENCY_LOCK_KEY } from '@accounting/data-pg';
 import { buildTestApp, type TestApp } from '../../../test/support/app.js';
 import { createTestSchema, type TestSchema } from '../../../test/support/postgres.js';
 
@@ -99,7 +99,7 @@ describe('POST /v1/accounting/audit/manual-review', () => {
   it('answers 409 IDEMPOTENCY_IN_PROGRESS while a request with the same key is running', async () => {
     const other = schema.connect();
     await other.withSession(async (session) => {
-      await session.query(`SELECT pg_advisory_lock(hashtext('idempotency:' || current_schema() || ':' || $1), hashtext($2))`, ['default', 'k-busy']);
+      await session.query(`SELECT pg_advisory_lock(${IDEMPOTENCY_LOCK_KEY})`, ['default', 'k-busy']);
       const res = await post('k-busy', { ...review, subject_id: 'tx_busy' });
       expect(res.status).toBe(409);
       expect(res.body.error_code).toBe('IDEMPOTENCY_IN_PROGRESS');
@@ -113,7 +113,7 @@ describe('POST /v1/accounting/audit/manual-review', () => {
     const elsewhere = await createTestSchema('vt_review_other');
     try {
       await elsewhere.connect().withSession(async (session) => {
-        await session.query(`SELECT pg_advisory_lock(hashtext('idempotency:' || current_schema() || ':' || $1), hashtext($2))`, ['default', 'k-elsewhere']);
+        await session.query(`SELECT pg_advisory_lock(${IDEMPOTENCY_LOCK_KEY})`, ['default', 'k-elsewhere']);
         const res = await post('k-elsewhere', { ...review, subject_id: 'tx_elsewhere' });
         await session.query('SELECT pg_advisory_unlock_all()');
         expect(res.status).toBe(201);

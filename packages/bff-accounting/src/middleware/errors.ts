@@ -9,6 +9,7 @@ import {
   type ValidationIssue,
 } from '@accounting/service-core-accounting';
 import { z } from 'zod';
+import type { ErrorCode } from '../openapi/errorCodes.js';
 
 /** The one HTTP status for each kind of domain error. */
 const STATUS_BY_KIND: Record<ErrorKind, number> = {
@@ -36,8 +37,11 @@ interface HttpError {
   details?: Readonly<Record<string, unknown>>;
 }
 
-/** Errors raised by Express's body parser carry a `type`; these are the client's fault. */
-const BODY_PARSER_ERRORS: Record<string, Omit<HttpError, 'details'>> = {
+/**
+ * Errors raised by Express's body parser carry a `type`; these are the client's fault. Their
+ * codes are the documented ones (docs/API.md, the OpenAPI document's table).
+ */
+const BODY_PARSER_ERRORS: Record<string, Omit<HttpError, 'details'> & { code: ErrorCode }> = {
   'entity.parse.failed': { status: 400, code: 'INVALID_JSON', message: 'request body is not valid JSON' },
   'entity.too.large': { status: 413, code: 'PAYLOAD_TOO_LARGE', message: 'request body is larger than the limit' },
   'encoding.unsupported': { status: 415, code: 'UNSUPPORTED_ENCODING', message: 'request body encoding is not supported' },

@@ -19,9 +19,6 @@ export function installRequestLog(app: Express, logger: Logger): void {
     get(this: WithRequestLog): Logger {
       return (this[REQUEST_LOG] ??= logger.child({ request_id: this.requestId }));
     },
-    set(this: WithRequestLog, value: Logger) {
-      this[REQUEST_LOG] = value;
-    },
   });
 }
 

@@ -9,8 +9,8 @@ import {
   type ZodOpenApiResponseObject,
   type ZodOpenApiResponsesObject,
 } from 'zod-openapi';
-import { TENANT_ID_PATTERN } from '../config.js';
-import { API_ROUTES, ROLE_PERMISSIONS, type ApiRoute, type ApiRouteName, type Permission } from '../policy/permissions.js';
+import { INTERNAL_ROLES, TENANT_ID_PATTERN } from '../config.js';
+import { API_ROUTES, roleHasPermission, type ApiRoute, type ApiRouteName, type Permission } from '../policy/permissions.js';
 import {
   errorBody,
   idempotencyKeyParam,
@@ -23,7 +23,7 @@ import { BODY_ERRORS, ERROR_CODES, GATE_ERRORS, IDEMPOTENCY_ERRORS, type ErrorCo
 import { ROUTE_DOCS, type ParameterSchema, type RouteDoc, type SuccessDoc } from './routeDocs.js';
 
 /** The OpenAPI version of the document. */
-export const OPENAPI_VERSION = '3.1.0';
+const OPENAPI_VERSION = '3.1.0';
 
 /** Express `:param` segments become OpenAPI `{param}`; other path syntax is not used by the table. */
 export function toOpenApiPath(expressPath: string): string {
@@ -101,9 +101,7 @@ function successResponse(success: SuccessDoc): ZodOpenApiResponseObject {
 
 /** The internal roles holding `permission`, for people reading the document. */
 function rolesWith(permission: Permission): string[] {
-  return Object.entries(ROLE_PERMISSIONS)
-    .filter(([, permissions]) => permissions.includes(permission))
-    .map(([role]) => role);
+  return INTERNAL_ROLES.filter((role) => roleHasPermission(role, permission));
 }
 
 function operation(name: ApiRouteName, route: ApiRoute, doc: RouteDoc): ZodOpenApiOperationObject {

@@ -4,7 +4,7 @@ import type { Logger } from '../logger.js';
 import { registerSyncMetrics } from '../syncMetrics.js';
 
 /** The `job` the worker's metrics are pushed under (the Pushgateway's grouping key). */
-export const PUSHGATEWAY_JOB = 'external_sync_worker';
+const PUSHGATEWAY_JOB = 'external_sync_worker';
 
 const PUSH_TIMEOUT_MS = 5_000;
 

@@ -39,9 +39,13 @@ interface AuditRow {
   request_id: string | null;
 }
 
-/** `ts` as ISO 8601 with microseconds: what the API shows, and what `from`/`to` may repeat exactly. */
-const TS_ISO = `to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-const COLUMNS = `id, ${TS_ISO} AS ts, actor_role, actor_id, action, subject_type, subject_id, summary, details, request_id`;
+/**
+ * SQL for a timestamptz `column` as ISO 8601 UTC with microseconds: what the API shows, and
+ * text that round-trips through timestamptz exactly (so `from`/`to` may repeat it).
+ */
+export const isoTimestampSql = (column: string): string => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+const COLUMNS = `id, ${isoTimestampSql('ts')} AS ts, actor_role, actor_id, action, subject_type, subject_id, summary, details, request_id`;
 
 function toAuditEvent(row: AuditRow): AuditEvent {
   return {

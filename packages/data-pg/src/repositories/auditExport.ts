@@ -1,4 +1,5 @@
 import type { Queryable } from '../db.js';
+import { isoTimestampSql } from './auditEvents.js';
 
 /**
  * One audit event as an export writes it. `ts` is ISO 8601 UTC with microseconds, exactly as
@@ -29,12 +30,9 @@ export interface AuditExportRange {
   asOf: string;
 }
 
-/** Timestamps as ISO 8601 UTC with microseconds; text round-trips through timestamptz exactly. */
-const TS_ISO = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-
 // The queries below ORDER BY `audit_events.ts`: a bare `ts` would be this text column, which no
 // index orders.
-const COLUMNS = `id, ${TS_ISO('ts')} AS ts, tenant, actor_role, actor_id, action, subject_type, subject_id, summary,
+const COLUMNS = `id, ${isoTimestampSql('ts')} AS ts, tenant, actor_role, actor_id, action, subject_type, subject_id, summary,
   details::text AS details, request_id`;
 
 const RANGE = `tenant = $1
@@ -48,7 +46,7 @@ const RANGE = `tenant = $1
  * never change what it contains.
  */
 export async function readAuditClock(db: Queryable): Promise<string> {
-  const { rows } = await db.query<{ now: string }>(`SELECT ${TS_ISO('clock_timestamp()')} AS now`);
+  const { rows } = await db.query<{ now: string }>(`SELECT ${isoTimestampSql('clock_timestamp()')} AS now`);
   return (rows[0] as { now: string }).now;
 }
 
@@ -98,7 +96,7 @@ export async function findExportCreatedEvent(
   exportId: string,
 ): Promise<ExportCreatedEvent | undefined> {
   const { rows } = await db.query<ExportCreatedEvent>(
-    `SELECT ${TS_ISO('ts')} AS ts, details FROM audit_events
+    `SELECT ${isoTimestampSql('ts')} AS ts, details FROM audit_events
      WHERE tenant = $1 AND subject_id = $2 AND action = 'export_created' AND subject_type = 'audit_export'
      ORDER BY audit_events.ts DESC, audit_events.id DESC LIMIT 1`,
     [tenant, exportId],

@@ -10,12 +10,18 @@ export interface IdempotencyRecord {
 }
 
 /**
+ * The advisory-lock key of an idempotency key (`$1` tenant, `$2` key). The schema is part of it,
+ * so deployments sharing one database never block each other.
+ */
+export const IDEMPOTENCY_LOCK_KEY = `hashtext('idempotency:' || current_schema() || ':' || $1), hashtext($2)`;
+
+/**
  * Takes the per-(schema, tenant, key) lock for the current transaction without waiting; false when
  * another request with the same key is running right now. Released at COMMIT or ROLLBACK.
  */
 export async function tryLockIdempotencyKey(tx: Queryable, tenant: string, key: string): Promise<boolean> {
   const { rows } = await tx.query<{ locked: boolean }>(
-    `SELECT pg_try_advisory_xact_lock(hashtext('idempotency:' || current_schema() || ':' || $1), hashtext($2)) AS locked`,
+    `SELECT pg_try_advisory_xact_lock(${IDEMPOTENCY_LOCK_KEY}) AS locked`,
     [tenant, key],
   );
   return rows[0]?.locked === true;

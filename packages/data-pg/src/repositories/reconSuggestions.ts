@@ -15,6 +15,14 @@ export interface ReconTransactionRow {
   reference: string | null;
 }
 
+/**
+ * Takes the tenant's reconciliation lock for the current transaction, waiting for a run in
+ * progress: one run per tenant at a time. Scoped by schema, like every advisory lock here.
+ */
+export async function lockReconciliation(tx: Queryable, tenant: string): Promise<void> {
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtext('recon'), hashtext(current_schema() || ':' || $1))`, [tenant]);
+}
+
 /** Live bank transactions of the tenant booked within [from, to], without a confirmed match. */
 export async function unreconciledTransactions(db: Queryable, tenant: string, from: string, to: string): Promise<ReconTransactionRow[]> {
   const { rows } = await db.query<ReconTransactionRow>(

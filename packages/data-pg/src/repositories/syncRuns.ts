@@ -11,6 +11,23 @@ export interface SyncRunTotals {
   providerRefreshedAt: string | null;
 }
 
+/** The session-level advisory-lock key of one source's sync (`$1` tenant, `$2` source), scoped by schema. */
+const SYNC_LOCK_KEY = `hashtext('external_sync'), hashtext(current_schema() || ':' || $1 || '/' || $2)`;
+
+/**
+ * Takes the source's sync lock on `session` without waiting; false when another worker holds it.
+ * Held until `unlockSourceSync` (or the session ends).
+ */
+export async function tryLockSourceSync(session: Queryable, tenant: string, source: string): Promise<boolean> {
+  const { rows } = await session.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(${SYNC_LOCK_KEY}) AS locked`, [tenant, source]);
+  return rows[0]?.locked === true;
+}
+
+/** Releases the lock `tryLockSourceSync` took on the same session. */
+export async function unlockSourceSync(session: Queryable, tenant: string, source: string): Promise<void> {
+  await session.query(`SELECT pg_advisory_unlock(${SYNC_LOCK_KEY})`, [tenant, source]);
+}
+
 /**
  * Opens a run record. Runs left `running` by a worker that died (the caller holds the source's
  * lock, so nobody else is running) are closed as failed `ABANDONED` first.

@@ -2,6 +2,7 @@ import {
   confirmedEntryIds,
   declinedPairs,
   ledgerEntriesBetween,
+  lockReconciliation,
   storeSuggestions,
   unreconciledTransactions,
   withTransaction,
@@ -53,7 +54,7 @@ export async function runReconciliation(
   options: { from?: string | undefined; to?: string | undefined; rules: ReconRules },
 ): Promise<ReconRunSummary> {
   return withTransaction(db, async (tx) => {
-    await tx.query(`SELECT pg_advisory_xact_lock(hashtext('recon'), hashtext(current_schema() || ':' || $1))`, [tenant]);
+    await lockReconciliation(tx, tenant);
     const from = options.from ?? FAR_PAST;
     const to = options.to ?? FAR_FUTURE;
     // Entries as far off as any tier looks (a shared reference reaches further than the date window).

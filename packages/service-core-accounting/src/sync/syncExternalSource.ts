@@ -6,6 +6,8 @@ import {
   startSyncRun,
   storeSyncCursor,
   sweepUnseenLedgerTransactions,
+  tryLockSourceSync,
+  unlockSourceSync,
   upsertLedgerTransactions,
   type Db,
   type LedgerTransaction,
@@ -96,18 +98,12 @@ export async function syncExternalSource(
 ): Promise<SyncOutcome> {
   const { tenant, source } = target;
   return db.withSession(async (session) => {
-    const { rows } = await session.query<{ locked: boolean }>(
-      `SELECT pg_try_advisory_lock(hashtext('external_sync'), hashtext(current_schema() || ':' || $1 || '/' || $2)) AS locked`,
-      [tenant, source],
-    );
-    if (!rows[0]?.locked) return { status: 'skipped', reason: 'LOCKED' } as const;
+    if (!(await tryLockSourceSync(session, tenant, source))) return { status: 'skipped', reason: 'LOCKED' } as const;
     try {
       return await runLocked(session, bank, target, options);
     } finally {
       // A failed unlock must not hide the run's own error; a broken session drops the lock anyway.
-      await session
-        .query(`SELECT pg_advisory_unlock(hashtext('external_sync'), hashtext(current_schema() || ':' || $1 || '/' || $2))`, [tenant, source])
-        .catch(() => undefined);
+      await unlockSourceSync(session, tenant, source).catch(() => undefined);
     }
   });
 }

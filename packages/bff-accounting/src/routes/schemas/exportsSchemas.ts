@@ -22,7 +22,7 @@ export const exportQuery = z
   .refine((q) => !q.from || !q.to || Date.parse(q.from) <= Date.parse(q.to), { path: ['to'], message: 'must not be before from' });
 
 /** An export signature, `kid=<16 hex>,v1=<64 hex>`. */
-export const exportSignature = z.string().regex(EXPORT_SIGNATURE_PATTERN, 'must look like kid=<16 hex>,v1=<64 hex>');
+const exportSignature = z.string().regex(EXPORT_SIGNATURE_PATTERN, 'must look like kid=<16 hex>,v1=<64 hex>');
 
 /** Path of `/v1/accounting/exports/:exportId/signature`. */
 export const exportParams = z.object({ exportId: z.uuid('export ids are UUIDs') });

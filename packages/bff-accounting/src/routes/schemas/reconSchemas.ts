@@ -45,7 +45,7 @@ export const ledgerListQuery = z
 export const reconRunBody = z.object({ from: calendarDate.optional(), to: calendarDate.optional() }).strict().default({});
 
 /** The statuses of a suggestion (docs/RECON.md). */
-export const SUGGESTION_STATUSES = ['matched', 'suggested', 'unmatched', 'blocked'] as const;
+const SUGGESTION_STATUSES = ['matched', 'suggested', 'unmatched', 'blocked'] as const;
 
 /** Query of `GET /v1/accounting/recon/suggestions`. */
 export const suggestionsQuery = z
@@ -76,7 +76,7 @@ export const decisionBody = z
 const amount = z.string().meta({ description: 'Decimal string, e.g. "-12000" or "12.50"' });
 
 /** One internal ledger entry. */
-export const ledgerEntry = z
+const ledgerEntry = z
   .object({
     entry_id: z.string(),
     amount,
@@ -117,7 +117,7 @@ export const reconRunResult = z.object({
 }) satisfies z.ZodType<ReconRunSummary>;
 
 /** One criterion of a candidate pair: a score and a human detail. */
-export const reconCriterion = z
+const reconCriterion = z
   .object({
     name: z.enum(['amount', 'currency', 'date', 'reference', 'text']),
     score: z.number().min(0).max(1),
@@ -126,7 +126,7 @@ export const reconCriterion = z
   .meta({ id: 'ReconCriterion' }) satisfies z.ZodType<Criterion>;
 
 /** A ledger entry that may be the bank transaction's pair. */
-export const reconCandidate = z
+const reconCandidate = z
   .object({
     entryId: z.string(),
     confidence: z.number().min(0).max(1),

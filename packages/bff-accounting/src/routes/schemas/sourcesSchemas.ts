@@ -21,7 +21,7 @@ export const sourceBody = z
 const instant = z.iso.datetime();
 
 /** One sync run of a source, newest first in `recent_runs`. */
-export const syncRun = z
+const syncRun = z
   .object({
     id: z.string(),
     started_at: instant,
@@ -38,7 +38,7 @@ export const syncRun = z
   .meta({ id: 'SyncRun' }) satisfies z.ZodType<SyncRunView>;
 
 /** One external source with its sync state (docs/EXTERNAL_SYNC.md). */
-export const sourceStatus = z
+const sourceStatus = z
   .object({
     source: z.string(),
     kind: z.string(),
