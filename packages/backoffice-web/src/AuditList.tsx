@@ -1,3 +1,4 @@
+import type { AuditPage } from '@accounting/hud-client';
 import { useState } from 'preact/hooks';
 import { formatTime, type Identity } from './api';
 import { count, ErrorNotice, Pager, useApi, useCursorStack } from './ui';
@@ -6,22 +7,6 @@ import { count, ErrorNotice, Pager, useApi, useCursorStack } from './ui';
 const PINNED_ACTION = 'manual_review_request';
 const OTHER_ACTIONS = ['external_sync_failed', 'external_source_configured', 'export_created', 'export_aborted', 'recon_decision'];
 const PAGE_SIZE = 20;
-
-interface AuditEvent {
-  id: string;
-  ts: string;
-  actor: { role: string; id: string | null };
-  action: string;
-  subject_type: string | null;
-  subject_id: string | null;
-  summary: string;
-}
-
-interface AuditPage {
-  tenant: string;
-  items: AuditEvent[];
-  next_cursor: string | null;
-}
 
 interface Filters {
   pinned: boolean;
@@ -76,7 +61,7 @@ export function subjectLink(tenant: string, subjectId: string): string {
 export function AuditList({ identity, onNavigate }: { identity: Identity; onNavigate: (href: string) => void }) {
   const [filters, setFilters] = useState(() => readFilters(location.search));
   const [draft, setDraft] = useState(filters.q);
-  const pages = useCursorStack(`${identity?.tenant}|${identity?.role}|${JSON.stringify(filters)}`);
+  const pages = useCursorStack(identity, JSON.stringify(filters));
   const { data, error, loading } = useApi<AuditPage>(apiPath(filters, pages.cursor), identity);
   const linkTenant = new URLSearchParams(location.search).get('tenant');
 

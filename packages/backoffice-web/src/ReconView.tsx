@@ -1,41 +1,9 @@
+import type { ReconCriterion, ReconDecisionInput, ReconSuggestion, ReconSuggestionPage } from '@accounting/hud-client';
 import { useRef, useState } from 'preact/hooks';
 import { ApiError, callApi, newIdempotencyKey, type Identity } from './api';
 import { count, ErrorNotice, Pager, useApi, useCursorStack } from './ui';
 
-interface Criterion {
-  name: string;
-  score: number;
-  detail: string;
-}
-
-interface Candidate {
-  entryId: string;
-  confidence: number;
-  tier: string;
-  taken: boolean;
-  criteria: Criterion[];
-}
-
-interface Suggestion {
-  id: string;
-  status: string;
-  confidence: number | null;
-  rule: string;
-  rationale: string;
-  criteria: Criterion[];
-  candidates: Candidate[];
-  decision: 'confirm' | 'decline' | null;
-  decided_by: string | null;
-  transaction: { external_id: string; amount: string; currency: string; booked_date: string; status: string; description: string };
-  entry: { entry_id: string } | null;
-}
-
-interface SuggestionsPage {
-  items: Suggestion[];
-  next_cursor: string | null;
-}
-
-type Decision = 'confirm' | 'decline';
+type Decision = ReconDecisionInput['decision'];
 
 const STATUS_FILTERS: Record<string, string> = {
   'suggested,blocked': 'Needs a person (suggested, blocked)',
@@ -47,7 +15,7 @@ const STATUS_FILTERS: Record<string, string> = {
 };
 const PAGE_SIZE = 10;
 
-function Criteria({ criteria }: { criteria: Criterion[] }) {
+function Criteria({ criteria }: { criteria: ReconCriterion[] }) {
   return (
     <ul class="criteria">
       {criteria.map((c) => (
@@ -59,7 +27,7 @@ function Criteria({ criteria }: { criteria: Criterion[] }) {
   );
 }
 
-function SuggestionItem(props: { suggestion: Suggestion; onDecide: (s: Suggestion, decision: Decision, entryId: string) => void; busy: boolean; error: ApiError | null }) {
+function SuggestionItem(props: { suggestion: ReconSuggestion; onDecide: (s: ReconSuggestion, decision: Decision, entryId: string) => void; busy: boolean; error: ApiError | null }) {
   const { suggestion: s, busy } = props;
   const tx = s.transaction;
   const headingId = `suggestion-${s.id}`;
@@ -125,23 +93,23 @@ function SuggestionItem(props: { suggestion: Suggestion; onDecide: (s: Suggestio
 /** Reconciliation suggestions with their rationale, criteria and candidates; confirm or decline. */
 export function ReconView({ identity }: { identity: Identity }) {
   const [status, setStatus] = useState('suggested,blocked');
-  const pages = useCursorStack(`${identity?.tenant}|${identity?.role}|${status}`);
+  const pages = useCursorStack(identity, status);
   const params = new URLSearchParams({ limit: String(PAGE_SIZE), ...(status ? { status } : {}), ...(pages.cursor ? { cursor: pages.cursor } : {}) });
-  const { data, error, loading } = useApi<SuggestionsPage>(`/v1/accounting/recon/suggestions?${params}`, identity);
-  const [decided, setDecided] = useState<Record<string, Suggestion>>({});
+  const { data, error, loading } = useApi<ReconSuggestionPage>(`/v1/accounting/recon/suggestions?${params}`, identity);
+  const [decided, setDecided] = useState<Record<string, ReconSuggestion>>({});
   const [failures, setFailures] = useState<Record<string, ApiError>>({});
   const [busy, setBusy] = useState<string | null>(null);
   const [announcement, setAnnouncement] = useState('');
   // One key per attempted decision: a retry or a double click replays instead of deciding twice.
   const keys = useRef(new Map<string, string>());
 
-  const decide = async (s: Suggestion, decision: Decision, entryId: string) => {
+  const decide = async (s: ReconSuggestion, decision: Decision, entryId: string) => {
     const attempt = `${s.id}|${decision}|${entryId}`;
     const key = keys.current.get(attempt) ?? newIdempotencyKey();
     keys.current.set(attempt, key);
     setBusy(s.id);
     try {
-      const result = await callApi<Suggestion>(`/v1/accounting/recon/suggestions/${encodeURIComponent(s.id)}/decision`, identity, {
+      const result = await callApi<ReconSuggestion>(`/v1/accounting/recon/suggestions/${encodeURIComponent(s.id)}/decision`, identity, {
         method: 'POST',
         body: { decision, entry_id: entryId },
         idempotencyKey: key,

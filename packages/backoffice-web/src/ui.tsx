@@ -35,9 +35,10 @@ export function useApi<T>(path: string, identity: Identity): Loaded<T> {
 
 /**
  * Keyset pages: the cursors that led to the pages after the first, so "previous" pops one.
- * The stack empties whenever `resetKey` (the filters) changes.
+ * The stack empties whenever the identity or `filtersKey` (the view's filters) changes.
  */
-export function useCursorStack(resetKey: string) {
+export function useCursorStack(identity: Identity, filtersKey: string) {
+  const resetKey = `${identityKey(identity)} ${filtersKey}`;
   const [pages, setPages] = useState<{ key: string; stack: string[] }>({ key: resetKey, stack: [] });
   const stack = pages.key === resetKey ? pages.stack : [];
   return {

@@ -9,6 +9,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningBankSandbox } from '@accounting/bank-sandbox-sim';
+import type { ReconSuggestion } from '@accounting/hud-client';
 import { BankSandboxAdapter, backofficeAuditLink, requestManualReview, rulesForTenant, runReconciliation, syncExternalSource } from '@accounting/service-core-accounting';
 import { DEMO_BROKEN_SOURCE, seedDemoBrokenSource, seedDemoManualReviews } from '../../bff-accounting/src/demoBackoffice.js';
 import { seedDemoLedger } from '../../bff-accounting/src/demoLedger.js';
@@ -40,15 +41,6 @@ let base: string;
 let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
-
-interface ApiSuggestion {
-  id: string;
-  status: string;
-  rationale: string;
-  candidates: { entryId: string }[];
-  decision: string | null;
-  transaction: { external_id: string; status: string };
-}
 
 /** The API as the test sees it, for the facts the UI must show. */
 async function api<T>(path: string, tenant = 'default', role = 'operator'): Promise<T> {
@@ -195,12 +187,12 @@ describe('the Backoffice in headless Chromium', () => {
 
   it('shows a suggestion with its rationale and candidates, and confirms it', async () => {
     // The view's first page of "suggested" is the API's: ten, newest first.
-    const { items } = await api<{ items: ApiSuggestion[] }>('/v1/accounting/recon/suggestions?status=suggested&limit=10');
+    const { items } = await api<{ items: ReconSuggestion[] }>('/v1/accounting/recon/suggestions?status=suggested&limit=10');
     const target = items.find((s) => s.transaction.status === 'posted' && s.candidates.length > 0 && s.decision === null);
     expect(target, 'a suggestion to confirm').toBeDefined();
-    const { id, rationale } = target as ApiSuggestion;
-    const externalId = (target as ApiSuggestion).transaction.external_id;
-    const entryId = (target as ApiSuggestion).candidates[0]?.entryId ?? '';
+    const { id, rationale } = target as ReconSuggestion;
+    const externalId = (target as ReconSuggestion).transaction.external_id;
+    const entryId = (target as ReconSuggestion).candidates[0]?.entryId ?? '';
 
     await open('/backoffice/recon');
     await page.getByLabel('Status').selectOption('suggested');
@@ -214,7 +206,7 @@ describe('the Backoffice in headless Chromium', () => {
     expect(await card.getByRole('button', { name: `Confirm ${entryId} for ${externalId}` }).isDisabled()).toBe(true);
     await shot('recon-confirmed');
 
-    const after = await api<{ items: ApiSuggestion[] }>('/v1/accounting/recon/suggestions?status=matched&limit=200');
+    const after = await api<{ items: ReconSuggestion[] }>('/v1/accounting/recon/suggestions?status=matched&limit=200');
     expect(after.items.find((s) => s.id === id)).toMatchObject({ decision: 'confirm', status: 'matched' });
     const audit = await api<{ items: { action: string; summary: string }[] }>(`/v1/accounting/audit?action=recon_decision&subject_id=${externalId}`);
     expect(audit.items).toEqual([expect.objectContaining({ summary: `confirmed ${externalId} <-> ${entryId}` })]);

@@ -63,6 +63,12 @@ async function extraHeaders(options: HudClientOptions): Promise<Record<string, s
   return options.headers ? await options.headers() : {};
 }
 
+/** Whether the BFF answers `GET /health` with 200 (no identity needed). */
+async function answersHealth(transport: HttpTransport, options: HudClientOptions): Promise<boolean> {
+  const outcome = await transport({ method: 'GET', path: '/health', headers: await extraHeaders(options) });
+  return outcome.kind === 'response' && outcome.status === 200;
+}
+
 function identityHeaders(identity: HudIdentity): Record<string, string> {
   return {
     'X-Tenant': identity.tenant,
@@ -110,10 +116,7 @@ export class HudClient {
           headers: { ...(await extraHeaders(options)), ...identityHeaders(item.identity), 'Idempotency-Key': item.idempotencyKey },
           body: item.body,
         }),
-      probe: async () => {
-        const outcome = await transport({ method: 'GET', path: '/health', headers: await extraHeaders(options) });
-        return outcome.kind === 'response' && outcome.status === 200;
-      },
+      probe: () => answersHealth(transport, options),
     });
     return new HudClient(queue, transport, options, clock);
   }
@@ -202,9 +205,8 @@ export class HudClient {
   }
 
   /** Whether the BFF answers `GET /health` (no identity needed). */
-  async checkHealth(): Promise<boolean> {
-    const outcome = await this.transport({ method: 'GET', path: '/health', headers: await extraHeaders(this.options) });
-    return outcome.kind === 'response' && outcome.status === 200;
+  checkHealth(): Promise<boolean> {
+    return answersHealth(this.transport, this.options);
   }
 
   /** Stops retrying and waits for a running flush; the stored queue stays for the next `open`. */

@@ -2,7 +2,7 @@ import type { HttpOutcome } from '../http.js';
 import { createValueSubject, type ValueObservable, type ValueSubject } from '../observable.js';
 import type { Clock, TimerHandle, Timers } from '../runtime.js';
 import type { HudIdentity, JsonValue } from '../types.js';
-import { parseQueueDocument, serializeQueueDocument, type QueueDocument } from './queueDocument.js';
+import { parseQueueDocument, serializeQueueDocument, WRITE_METHODS, type QueueDocument } from './queueDocument.js';
 import { backoffDelay, classifyWriteOutcome, DEFAULT_BACKOFF, type BackoffPolicy } from './retryPolicy.js';
 import type { QueueStorage } from './storage.js';
 import type {
@@ -33,8 +33,6 @@ export interface OfflineQueueOptions {
   /** Failures of background work (a scheduled retry, a listener): nothing else would see them. */
   onError?: (error: unknown) => void;
 }
-
-const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 function checkDescriptor(descriptor: WriteDescriptor): JsonValue | undefined {
   if (!WRITE_METHODS.has(descriptor.method)) throw new TypeError(`a queued write must be POST, PUT, PATCH or DELETE, not ${String(descriptor.method)}`);

@@ -1,5 +1,5 @@
 import { QueueStorageError } from '../errors.js';
-import type { DeadLetter, QueuedWrite } from './types.js';
+import type { DeadLetter, QueuedWrite, WriteMethod } from './types.js';
 
 const FORMAT = 'accounting.hud-client.queue';
 const VERSION = 1;
@@ -21,7 +21,8 @@ type Fields = Record<string, unknown>;
 
 const isFields = (value: unknown): value is Fields => typeof value === 'object' && value !== null && !Array.isArray(value);
 const isString = (value: unknown): value is string => typeof value === 'string';
-const METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** The HTTP methods a queued write may use (`WriteMethod`). */
+export const WRITE_METHODS: ReadonlySet<string> = new Set<WriteMethod>(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 function isQueuedWrite(value: unknown): value is QueuedWrite {
   if (!isFields(value)) return false;
@@ -31,7 +32,7 @@ function isQueuedWrite(value: unknown): value is QueuedWrite {
     isString(value.idempotencyKey) &&
     isString(value.kind) &&
     isString(value.method) &&
-    METHODS.has(value.method) &&
+    WRITE_METHODS.has(value.method) &&
     isString(value.path) &&
     isString(value.enqueuedAt) &&
     typeof value.attempts === 'number' &&
