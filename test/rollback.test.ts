@@ -32,13 +32,16 @@ esac
   await chmod(join(stubs, 'kubectl'), 0o755);
 }
 
-function run(name: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs the script at `path` with bash, the stubs first on PATH. */
+function runFile(path: string, args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile('bash', [script(name), ...args], { env: { PATH: `${stubs}:${process.env.PATH}`, ...env } }, (error, stdout, stderr) => {
+    execFile('bash', [path, ...args], { cwd: options.cwd, env: { PATH: `${stubs}:${process.env.PATH}`, ...options.env } }, (error, stdout, stderr) => {
       resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
 }
+
+const run = (name: string, args: string[], env: Record<string, string> = {}) => runFile(script(name), args, { env });
 
 const recorded = async () => (await readFile(calls, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean);
 
@@ -112,12 +115,7 @@ describe('both rollback scripts, run through a symlink from another directory', 
   it.each(['rollback.sh', 'rollback-kubectl.sh'])('%s still finds its shared argument parsing', async (name) => {
     const link = join(stubs, 'bin-rollback');
     await symlink(script(name), link);
-    const runLink = (args: string[]) =>
-      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-        execFile(link, args, { cwd: stubs, env: { PATH: `${stubs}:${process.env.PATH}` } }, (error, stdout, stderr) => {
-          resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-        });
-      });
+    const runLink = (args: string[]) => runFile(link, args, { cwd: stubs });
     const help = await runLink(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: bin-rollback');

@@ -1,42 +1,16 @@
-import { once } from 'node:events';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { dispatchFeedbackOnce } from '@accounting/service-core-accounting';
 import { buildTestApp, type TestApp } from '../../../test/support/app.js';
 import { createTestSchema, type TestSchema } from '../../../test/support/postgres.js';
+import { RecordingServer } from '../../../test/support/recordingServer.js';
 
 const operator = { 'X-Tenant': 'default', 'X-User-Role': 'operator' };
 const BACKOFFICE = 'https://backoffice.example.test/backoffice/';
 
-/** A local webhook receiver answering with the queued statuses (then 200). */
-class Receiver {
-  readonly bodies: Record<string, unknown>[] = [];
-  statuses: number[] = [];
-  private server = http.createServer((req, res) => {
-    let data = '';
-    req.on('data', (chunk: Buffer) => (data += chunk.toString('utf8')));
-    req.on('end', () => {
-      this.bodies.push(JSON.parse(data) as Record<string, unknown>);
-      res.statusCode = this.statuses.shift() ?? 200;
-      res.end('ok');
-    });
-  });
-  url = '';
-  async start() {
-    this.server.listen(0, '127.0.0.1');
-    await once(this.server, 'listening');
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hook`;
-  }
-  close() {
-    this.server.close();
-  }
-}
-
 let schema: TestSchema;
 let t: TestApp;
-let receiver: Receiver;
+let receiver: RecordingServer;
 let n = 0;
 
 const outbox = async (subjectId: string) =>
@@ -52,11 +26,10 @@ const review = (subjectId: string) =>
 beforeAll(async () => {
   schema = await createTestSchema('vt_feedback');
   t = await buildTestApp(schema.db);
-  receiver = new Receiver();
-  await receiver.start();
+  receiver = await new RecordingServer().start();
 });
 afterAll(async () => {
-  receiver?.close();
+  await receiver?.close();
   await schema?.drop();
 });
 beforeEach(async () => {
@@ -69,7 +42,7 @@ describe('the feedback loop', () => {
   it('sends a manual review to the webhook with a Backoffice link filtered by its subject_id', async () => {
     const subject = `tx_fb_${n}`;
     expect((await review(subject)).status).toBe(201);
-    const round = await dispatchFeedbackOnce(schema.db, { webhookUrl: receiver.url, backofficeBaseUrl: BACKOFFICE });
+    const round = await dispatchFeedbackOnce(schema.db, { webhookUrl: `${receiver.base}/hook`, backofficeBaseUrl: BACKOFFICE });
     expect(round).toEqual({ delivered: 1, failed: 0 });
     const body = receiver.bodies.at(-1)!;
     const link = `${BACKOFFICE}audit?tenant=default&subject_id=${subject}`;
@@ -82,11 +55,11 @@ describe('the feedback loop', () => {
     const subject = `tx_fb_${n}`;
     receiver.statuses = [503];
     expect((await review(subject)).status).toBe(201);
-    expect(await dispatchFeedbackOnce(schema.db, { webhookUrl: receiver.url, backofficeBaseUrl: BACKOFFICE })).toEqual({ delivered: 0, failed: 1 });
+    expect(await dispatchFeedbackOnce(schema.db, { webhookUrl: `${receiver.base}/hook`, backofficeBaseUrl: BACKOFFICE })).toEqual({ delivered: 0, failed: 1 });
     expect(await outbox(subject)).toEqual([{ attempts: 1, delivered: false, last_error: 'webhook answered 503', next_in_future: true }]);
 
     await schema.db.query(`UPDATE feedback_outbox SET next_attempt_at = now() WHERE subject_id = $1`, [subject]);
-    expect(await dispatchFeedbackOnce(schema.db, { webhookUrl: receiver.url, backofficeBaseUrl: BACKOFFICE })).toEqual({ delivered: 1, failed: 0 });
+    expect(await dispatchFeedbackOnce(schema.db, { webhookUrl: `${receiver.base}/hook`, backofficeBaseUrl: BACKOFFICE })).toEqual({ delivered: 1, failed: 0 });
     expect((await outbox(subject))[0]).toMatchObject({ attempts: 2, delivered: true });
   });
 

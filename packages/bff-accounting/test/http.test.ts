@@ -1,13 +1,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '@accounting/data-pg';
-import { createLogger, createMetrics } from '../src/app.js';
-import { requestContext } from '../src/middleware/requestContext.js';
-import { installRequestLog } from '../src/middleware/requestLogger.js';
-import { buildTestApp, LogCapture, type TestApp } from '../../../test/support/app.js';
+import { buildTestApp, type TestApp } from '../../../test/support/app.js';
+import { contextApp } from './support/contextApp.js';
 import { createTestSchema, type TestSchema } from '../../../test/support/postgres.js';
 
 const operator = { 'X-Tenant': 'default', 'X-User-Role': 'operator' };
@@ -134,7 +131,7 @@ describe('error shapes', () => {
   });
 
   it('answers an unexpected failure with 500 INTERNAL, no stack or SQL in the body, and logs it with the request id', async () => {
-    const broken = await buildTestApp(failingDb(schema.db, /FROM audit_events WHERE/));
+    const broken = await buildTestApp(failingDb(schema.db, /FROM audit_events WHERE/), {}, { migrate: false });
     const res = await request(broken.app).get('/v1/accounting/audit').set(operator).set('X-Request-Id', 'boom-1');
     expect(res.status).toBe(500);
     expect(res.body).toEqual({ error_code: 'INTERNAL', message: expect.any(String), request_id: 'boom-1' });
@@ -225,7 +222,7 @@ describe('request log lines', () => {
   });
 
   it('log a 5xx at error level, with the request id on the handler error line too', async () => {
-    const broken = await buildTestApp(failingDb(schema.db, /FROM audit_events/i));
+    const broken = await buildTestApp(failingDb(schema.db, /FROM audit_events/i), {}, { migrate: false });
     await request(broken.app).get('/v1/accounting/audit').set(operator).set('X-Request-Id', 'five-hundred-id');
     const lines = broken.logs.lines.filter((l) => l.request_id === 'five-hundred-id');
     expect(lines.map((l) => [l.level, l.msg])).toEqual([
@@ -235,12 +232,7 @@ describe('request log lines', () => {
   });
 
   it('log a request the client abandoned at warn, and leave it out of the HTTP metrics', async () => {
-    const logs = new LogCapture();
-    const logger = createLogger('info', logs);
-    const metrics = createMetrics({ defaultMetrics: false });
-    const app = express();
-    installRequestLog(app, logger);
-    app.use(requestContext({ logger, metrics, lifecycle: { shuttingDown: false } }));
+    const { app, logs, metrics } = contextApp();
     let arrived!: () => void;
     const handlerReached = new Promise<void>((resolve) => (arrived = resolve));
     app.get('/slow', (req, res) => {
@@ -264,18 +256,16 @@ describe('request log lines', () => {
   });
 
   it('build the request-scoped logger only for requests that log through it', async () => {
-    const logs = new LogCapture();
-    const logger = createLogger('info', logs);
     let children = 0;
-    const counting = new Proxy(logger, {
-      get: (target, property, receiver) => {
-        if (property === 'child') children += 1;
-        return Reflect.get(target, property, receiver);
-      },
-    });
-    const app = express();
-    installRequestLog(app, counting);
-    app.use(requestContext({ logger: counting, metrics: createMetrics({ defaultMetrics: false }), lifecycle: { shuttingDown: false } }));
+    const { app, logs } = contextApp(
+      (logger) =>
+        new Proxy(logger, {
+          get: (target, property, receiver) => {
+            if (property === 'child') children += 1;
+            return Reflect.get(target, property, receiver);
+          },
+        }),
+    );
     app.get('/quiet', (_req, res) => res.json({ ok: true }));
     children = 0; // building the app may make loggers; requests are what is counted
     app.get('/chatty', (req, res) => {

@@ -1,16 +1,12 @@
-import express from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/logger.js';
-import { createMetrics } from '../src/metrics.js';
 import { errorHandler, notFound } from '../src/middleware/errors.js';
 import { osPolicyBridge } from '../src/middleware/osPolicyBridge.js';
 import { underPrefix } from '../src/middleware/compose.js';
-import { installRequestLog } from '../src/middleware/requestLogger.js';
-import { requestContext } from '../src/middleware/requestContext.js';
 import { API_ROUTES } from '../src/policy/permissions.js';
-import { buildTestApp, LogCapture, type TestApp } from '../../../test/support/app.js';
+import { buildTestApp, type TestApp } from '../../../test/support/app.js';
+import { contextApp } from './support/contextApp.js';
 import { createTestSchema, type TestSchema } from '../../../test/support/postgres.js';
 import { spawnBff } from '../../../test/support/process.js';
 
@@ -203,12 +199,7 @@ describe('a route missing from the policy table', () => {
   it('is denied even when a router implements it', async () => {
     let reached = false;
     const config = loadConfig({});
-    const logs = new LogCapture();
-    const logger = createLogger('info', logs);
-    const metrics = createMetrics({ defaultMetrics: false });
-    const app = express();
-    installRequestLog(app, logger);
-    app.use(requestContext({ logger, metrics, lifecycle: { shuttingDown: false } }));
+    const { app, metrics } = contextApp();
     // Mounted as createApp mounts it.
     app.use(underPrefix('/v1', osPolicyBridge({ policy: config.policy, routes: [API_ROUTES.listAuditEvents], metrics })));
     app.get('/v1/accounting/unlisted', (_req, res) => {

@@ -1,11 +1,10 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { RunningBankSandbox } from '@accounting/bank-sandbox-sim';
 import { readSyncCursor, runMigrations } from '@accounting/data-pg';
 import { startDateFor } from '@accounting/service-core-accounting';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BANK_NOW, BANK_TOKEN, bankRows, startTestBank, storedRows } from '../../../test/support/bank.js';
 import { createTestSchema, type TestSchema } from '../../../test/support/postgres.js';
+import { RecordingServer } from '../../../test/support/recordingServer.js';
 import { spawnNode, WORKER_ENTRY, type NodeProcess } from '../../../test/support/process.js';
 
 // The simulator's clock is fixed; the worker uses the real one, so ask for enough days back.
@@ -75,19 +74,10 @@ describe('worker_sync_external.mjs', () => {
   });
 
   it('with PUSHGATEWAY_URL, also pushes the external_sync_* metrics there (PUT, job external_sync_worker)', async () => {
-    const pushes: { method: string; url: string; body: string }[] = [];
-    const gateway = createServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-      req.on('end', () => {
-        pushes.push({ method: req.method ?? '', url: req.url ?? '', body });
-        res.writeHead(200).end();
-      });
-    });
-    await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', resolve));
+    const gateway = await new RecordingServer().start();
+    const pushes = gateway.requests;
     try {
-      const { port } = gateway.address() as AddressInfo;
-      const run = worker({ PUSHGATEWAY_URL: `http://127.0.0.1:${port}` });
+      const run = worker({ PUSHGATEWAY_URL: gateway.base });
       expect(await run.exited).toBe(0);
       expect(pushes.map(({ method, url }) => `${method} ${url}`)).toEqual(['PUT /metrics/job/external_sync_worker']);
       for (const tenant of ['default', 'pilot-a']) {
@@ -96,7 +86,7 @@ describe('worker_sync_external.mjs', () => {
       }
       expect(pushes[0]?.body).not.toContain(BANK_TOKEN);
     } finally {
-      await new Promise((resolve) => gateway.close(resolve));
+      await gateway.close();
     }
   });
 
