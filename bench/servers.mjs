@@ -15,10 +15,10 @@
 //                   default process metrics, pino on stdout): the real stack and the real route
 //   full-silent     full with LOG_LEVEL=silent (the request logger still runs; nothing is written)
 //   full-nometrics  full with inert metric objects (the recorder runs, records nothing)
-//   stack           the real middleware from dist in createApp's order (requestContext,
-//                   osPolicyBridge and jsonBody, all in one layer as createApp mounts them; the ops router after the route) around the bare
-//                   handler plus zod validation of the query: the stack's cost on a route
-//                   that does no I/O
+//   stack           createApp's own middleware from dist (aheadOfRoutes: requestContext, then
+//                   osPolicyBridge and jsonBody for /v1, one layer; the ops router after the
+//                   route) around the bare handler plus zod validation of the query: the
+//                   stack's cost on a route that does no I/O
 //   mw:<a+b+...>    diagnosis: the bare app plus the named middlewares, in that same order:
 //                   requestContext, osPolicyBridge, json (jsonBody), ops (after the route); plainLogger (the same pino
 //                   options without redaction); silentLog (level silent); inertMetrics (the
@@ -41,7 +41,7 @@ const bffRequire = createRequire(new URL('packages/bff-accounting/package.json',
 const bffDependency = async (name) => import(pathToFileURL(bffRequire.resolve(name)).href);
 
 const { default: express } = await bffDependency('express');
-const { createApp, loadConfig, createMetrics, createLogger } = await import(dist('app.js'));
+const { aheadOfRoutes, createApp, loadConfig, createMetrics, createLogger } = await import(dist('app.js'));
 const { createReadinessCheck } = await import(dist('readiness.js'));
 const { listen } = await import(dist('server.js'));
 
@@ -176,18 +176,25 @@ async function buildMiddlewareVariant(list) {
 
   // Policy denials and 5xx log through req.log; the benchmarked request never does.
   installRequestLog(app, logger);
-  // As createApp: one layer, the request context, then the /v1 middlewares under underPrefix.
-  const ahead = [];
-  const apiMiddleware = [];
-  for (const name of MIDDLEWARE_ORDER.filter(has)) {
-    if (name === 'requestContext') ahead.push(requestContext({ logger, metrics, lifecycle: { shuttingDown: false } }));
-    if (name === 'osPolicyBridge') {
-      apiMiddleware.push(osPolicyBridge({ policy: config.policy, routes: Object.values(API_ROUTES), metrics }));
+  const lifecycle = { shuttingDown: false };
+  if (MIDDLEWARE_ORDER.every(has)) {
+    // The whole stack: createApp's own middleware ahead of the routes.
+    app.use(aheadOfRoutes({ config, logger, metrics, lifecycle }));
+  } else {
+    // Ablations: the named parts, laid out as createApp lays them out (one layer, the request
+    // context, then the /v1 middlewares under underPrefix).
+    const ahead = [];
+    const apiMiddleware = [];
+    for (const name of MIDDLEWARE_ORDER.filter(has)) {
+      if (name === 'requestContext') ahead.push(requestContext({ logger, metrics, lifecycle }));
+      if (name === 'osPolicyBridge') {
+        apiMiddleware.push(osPolicyBridge({ policy: config.policy, routes: Object.values(API_ROUTES), metrics }));
+      }
+      if (name === 'json') apiMiddleware.push(jsonBody(config.requestBodyLimit));
     }
-    if (name === 'json') apiMiddleware.push(jsonBody(config.requestBodyLimit));
+    if (apiMiddleware.length > 0) ahead.push(underPrefix('/v1', ...apiMiddleware));
+    if (ahead.length > 0) app.use(inSeries(...ahead));
   }
-  if (apiMiddleware.length > 0) ahead.push(underPrefix('/v1', ...apiMiddleware));
-  if (ahead.length > 0) app.use(inSeries(...ahead));
   // A cheap gated route as the app writes them: the query validated with zod through the
   // app's parseInput (the benchmarked request sends none, as the real route takes none),
   // then the answer.
