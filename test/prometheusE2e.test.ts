@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestSchema, type TestSchema } from './support/postgres.js';
-import { spawnBff, type BffProcess } from './support/process.js';
+import { spawnBffOnPostgres, type BffProcess } from './support/process.js';
 import { loadedRules, queryPrometheus, startPrometheus, type PromSample, type RunningServer } from './support/prometheus.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -35,11 +35,7 @@ beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'bff-prometheus-'));
   // The embedded bank and a 5-second sync interval give external_sync_* series at once. No
   // `default` tenant, so the demo's deliberately broken source is not added: this BFF is healthy.
-  bff = spawnBff({
-    USE_PG: '1',
-    DATABASE_URL: schema.url,
-    PORT: '0',
-    HOST: '127.0.0.1',
+  bff = spawnBffOnPostgres(schema.url, {
     BANK_SBX_EMBEDDED: 'true',
     BANK_SBX_CONNECTIONS_JSON: JSON.stringify({ 'pilot-a': 'conn_pilot_a', 'pilot-b': 'conn_pilot_b' }),
     SYNC_INTERVAL_SECONDS: '5',

@@ -27,6 +27,14 @@ export function spawnBff(env: Record<string, string>): NodeProcess {
   return spawnNode(BFF_ENTRY, [], env);
 }
 
+/**
+ * The built BFF on real PostgreSQL at `databaseUrl` (its schema in the URL), on a free port of
+ * 127.0.0.1, with `env` on top.
+ */
+export function spawnBffOnPostgres(databaseUrl: string, env: Record<string, string> = {}): NodeProcess {
+  return spawnBff({ USE_PG: '1', DATABASE_URL: databaseUrl, PORT: '0', HOST: '127.0.0.1', ...env });
+}
+
 /** Runs `node entry ...args` with exactly `env` plus PATH, collecting its output line by line. */
 export function spawnNode(entry: string, args: readonly string[], env: Record<string, string>): NodeProcess {
   const child = spawn(process.execPath, [entry, ...args], {

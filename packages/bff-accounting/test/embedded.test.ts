@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestSchema, type TestSchema } from '../../../test/support/postgres.js';
-import { spawnBff } from '../../../test/support/process.js';
+import { spawnBff, spawnBffOnPostgres } from '../../../test/support/process.js';
 
 let schema: TestSchema;
 beforeAll(async () => {
@@ -16,7 +16,7 @@ afterAll(async () => {
 describe('the embedded demo (BANK_SBX_EMBEDDED=true, as the README start command sets it)', () => {
   it('starts the bank simulator, syncs both demo tenants in-process, and shows them on os/sources and /metrics', async () => {
     // SYNC_METRICS_REFRESH_MS=0: the sync metrics are read at the scrape, so it shows this sync.
-    const bff = spawnBff({ USE_PG: '1', DATABASE_URL: schema.url, PORT: '0', HOST: '127.0.0.1', BANK_SBX_EMBEDDED: 'true', SYNC_INTERVAL_SECONDS: '5', SYNC_METRICS_REFRESH_MS: '0' });
+    const bff = spawnBffOnPostgres(schema.url, { BANK_SBX_EMBEDDED: 'true', SYNC_INTERVAL_SECONDS: '5', SYNC_METRICS_REFRESH_MS: '0' });
     try {
       const port = await bff.port();
       // The two demo sources succeed; the demo's broken source (a closed connection) fails.
@@ -39,7 +39,7 @@ describe('the embedded demo (BANK_SBX_EMBEDDED=true, as the README start command
   });
 
   it('gives every Backoffice screen something to show: a stale source with its error, manual reviews, suggestions, the app itself', async () => {
-    const bff = spawnBff({ USE_PG: '1', DATABASE_URL: schema.url, PORT: '0', HOST: '127.0.0.1', BANK_SBX_EMBEDDED: 'true', SYNC_INTERVAL_SECONDS: '5' });
+    const bff = spawnBffOnPostgres(schema.url, { BANK_SBX_EMBEDDED: 'true', SYNC_INTERVAL_SECONDS: '5' });
     try {
       const port = await bff.port();
       await bff.waitFor(/"tenant":"pilot-a".*embedded reconciliation run/);

@@ -8,7 +8,7 @@ import { API_ROUTES } from '../src/policy/permissions.js';
 import { buildTestApp, type TestApp } from '../../../test/support/app.js';
 import { contextApp } from './support/contextApp.js';
 import { createTestSchema, type TestSchema } from '../../../test/support/postgres.js';
-import { spawnBff } from '../../../test/support/process.js';
+import { spawnBffOnPostgres } from '../../../test/support/process.js';
 
 const PILOT = { OS_TENANT_ALLOWLIST_JSON: '["default","pilot-a"]', OS_POLICY_BRIDGE_ENFORCE: 'true' };
 const AUDIT = '/v1/accounting/audit';
@@ -184,7 +184,7 @@ describe('allowlist edge cases', () => {
   });
 
   it('says so loudly at start-up when the allowlist is unset', async () => {
-    const bff = spawnBff({ USE_PG: '1', DATABASE_URL: schema.url, PORT: '0', HOST: '127.0.0.1' });
+    const bff = spawnBffOnPostgres(schema.url);
     try {
       const line = JSON.parse(await bff.waitFor(/OS_TENANT_ALLOWLIST_JSON/)) as { level: string; msg: string };
       expect(line.level).toBe('warn');

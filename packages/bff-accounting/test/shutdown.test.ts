@@ -1,7 +1,7 @@
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listen } from '../src/server.js';
-import { spawnBff } from '../../../test/support/process.js';
+import { spawnBffOnPostgres } from '../../../test/support/process.js';
 import { createTestSchema, type TestSchema } from '../../../test/support/postgres.js';
 
 describe('draining', () => {
@@ -52,7 +52,7 @@ describe('the process', () => {
   });
 
   it('starts on PostgreSQL, migrates, serves, and exits 0 on SIGTERM after closing the pool', async () => {
-    const bff = spawnBff({ USE_PG: '1', DATABASE_URL: schema.url, PORT: '0', HOST: '127.0.0.1' });
+    const bff = spawnBffOnPostgres(schema.url);
     try {
       const port = await bff.port();
       const listening = await bff.waitFor(/listening on/);
@@ -71,7 +71,7 @@ describe('the process', () => {
   });
 
   it('answers /ready with 503 during SHUTDOWN_DELAY_MS, then drains and exits 0', async () => {
-    const bff = spawnBff({ USE_PG: '1', DATABASE_URL: schema.url, PORT: '0', HOST: '127.0.0.1', SHUTDOWN_DELAY_MS: '3000' });
+    const bff = spawnBffOnPostgres(schema.url, { SHUTDOWN_DELAY_MS: '3000' });
     try {
       const port = await bff.port();
       bff.child.kill('SIGTERM');

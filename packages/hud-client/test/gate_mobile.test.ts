@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedExternalSource, upsertLedgerTransactions, type LedgerTransaction } from '@accounting/data-pg';
-import { spawnBff, type BffProcess } from '../../../test/support/process.js';
+import { spawnBffOnPostgres, type BffProcess } from '../../../test/support/process.js';
 import { createTestSchema, type TestSchema } from '../../../test/support/postgres.js';
 import { TcpProxy } from '../../../test/support/tcpProxy.js';
 import { createFileStorage } from '../src/node/index.js';
@@ -93,11 +93,7 @@ async function suggestionFor(client: HudClient, externalId: string): Promise<Rec
 beforeAll(async () => {
   schema = await createTestSchema('vt_hud');
   directory = await mkdtemp(join(tmpdir(), 'hud-gate-'));
-  bff = spawnBff({
-    USE_PG: '1',
-    DATABASE_URL: schema.url,
-    PORT: '0',
-    HOST: '127.0.0.1',
+  bff = spawnBffOnPostgres(schema.url, {
     OS_TENANT_ALLOWLIST_JSON: '["default","pilot-a"]',
     OS_ROLE_MAP_JSON: '{"hud-operator":"operator","operator":"operator","viewer":"viewer"}',
     OS_POLICY_BRIDGE_ENFORCE: 'true',
