@@ -9,6 +9,8 @@
 //   deep     the page after 90 % of the tenant's rows (after 900,000 of 1,000,000), by cursor
 //   search   action=manual_review_request&q=<a counterparty name in 0.1 % of the rows>
 //   subject  subject_id=<a bank transaction> (the deep link from a transaction)
+// and, SQL only (no load), a search for each of --terms with and without that action filter:
+// how often the term occurs, how many statements the repository sends and their cost.
 // Per scenario, with the load generator (bench/lib/loadgen.mjs) pinned to the other core:
 // warm-up; unloaded latency (1 connection, closed loop); saturation throughput (autocannon,
 // 50 connections); then latency at a fixed offered load of 300 req/s (open loop, measured
@@ -21,6 +23,8 @@
 // Options (flag or environment variable; defaults in brackets):
 //   --sizes a,b              BENCH_AUDIT_SIZES     rows of tenant "default" [10000,1000000]
 //   --scenarios a,b                                [first,deep,search,subject]
+//   --terms a,b              BENCH_AUDIT_TERMS     search terms of the SQL-only sweep
+//                                                  [common to absent, see TERMS; "" for none]
 //   --rate N                 BENCH_AUDIT_RATE      offered load, req/s [300]
 //   --duration S             BENCH_AUDIT_DURATION  seconds at the offered load [20]
 //   --connections N                                connections of the saturation run [50]
@@ -53,6 +57,13 @@ const options = readOptions(
   {
     sizes: { kind: 'list', env: 'BENCH_AUDIT_SIZES', default: ['10000', '1000000'] },
     scenarios: { kind: 'list', default: ['first', 'deep', 'search', 'subject'] },
+    terms: {
+      kind: 'list',
+      env: 'BENCH_AUDIT_TERMS',
+      // From 30 % of the rows to none (bench/lib/auditSeed.mjs); bank_timeout is common but never
+      // in a manual review, the worst case of a filtered search.
+      default: ['KRW', 'receipt missing', 'nordwind', 'trading', 'bank_timeout', 'nordwind trading', 'hallasan bakery', 'tx_12345', 'le_4242', 'zz-no-such-term'],
+    },
     rate: { kind: 'int', env: 'BENCH_AUDIT_RATE', default: 300, min: 1 },
     duration: { kind: 'int', env: 'BENCH_AUDIT_DURATION', default: 20, min: 1 },
     connections: { kind: 'int', default: 50, min: 1 },
@@ -110,18 +121,21 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 // ---------------------------------------------------------------------------------------------
 // The SQL the app runs, and where its time goes
 
-/** The statement data-pg's listAuditEvents sends for `query` (captured, not run). */
-async function appSql(query) {
-  let captured;
+/**
+ * The statements data-pg's listAuditEvents sends for `query`, in order (run on `client` as they
+ * are captured: a search decides its next statement from the rows of the last).
+ */
+async function appStatements(client, query) {
+  const sent = [];
   const capture = {
-    async query(text, params) {
-      captured = { text, params };
-      return { rows: [], rowCount: 0 };
+    async query(text, params = []) {
+      sent.push({ text, params });
+      return client.query(text, params);
     },
     async exec() {},
   };
   await dataPg.listAuditEvents(capture, 'default', { filter: query.filter, limit: LIMIT, after: query.after });
-  return captured;
+  return sent;
 }
 
 function planSummary(node, depth = 0, out = []) {
@@ -262,6 +276,8 @@ async function benchSize(size) {
   const client = await connect(BENCH_DATABASE_URL, `${appName}-bench`);
   cleanups.push(() => client.end());
   await client.query(`SET search_path = ${schema.schema}, public`);
+  // As on data-pg's connections (pgDb.ts), so the EXPLAINed plans are the app's.
+  await client.query('SET jit = off');
 
   log(`size ${thousands(size)}: seeding (one INSERT ... SELECT FROM generate_series), then VACUUM ANALYZE`);
   let t = performance.now();
@@ -321,9 +337,38 @@ async function benchSize(size) {
   log(`size ${thousands(size)}: EXPLAIN ANALYZE of each scenario's SQL`);
   const plans = {};
   for (const name of options.scenarios) {
-    const sql = await appSql(scenarios[name]);
-    plans[name] = { sql: sql.text, current: await explain(client, sql) };
-    log(`  ${name}: ${plans[name].current.executionMs} ms`);
+    const statements = await appStatements(client, scenarios[name]);
+    const explained = [];
+    for (const sql of statements) explained.push(await explain(client, sql));
+    plans[name] = {
+      sql: statements.map((sql) => sql.text),
+      current: {
+        statements: statements.length,
+        executionMs: Math.round(explained.reduce((sum, e) => sum + e.executionMs, 0) * 1000) / 1000,
+        planningMs: Math.round(explained.reduce((sum, e) => sum + e.planningMs, 0) * 1000) / 1000,
+        plan: explained.flatMap((e, i) => (statements.length > 1 ? e.plan.map((line) => `#${i + 1} ${line}`) : e.plan)),
+        perStatement: explained,
+      },
+    };
+    log(`  ${name}: ${plans[name].current.executionMs} ms in ${statements.length} statement(s)`);
+  }
+
+  const terms = [];
+  for (const term of options.terms.filter(Boolean)) {
+    const { rows: matching } = await client.query(
+      `SELECT count(*)::int AS rows, count(*) FILTER (WHERE action = 'manual_review_request')::int AS filtered_rows
+       FROM audit_events WHERE tenant = 'default' AND (coalesce(subject_id, '') || ' ' || summary) ILIKE $1`,
+      [`%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`],
+    );
+    const cost = async (filter) => {
+      const statements = await appStatements(client, { filter, after: null });
+      const explained = [];
+      for (const sql of statements) explained.push(await explain(client, sql));
+      const sum = (key) => Math.round(explained.reduce((total, e) => total + e[key], 0) * 1000) / 1000;
+      return { statements: statements.length, executionMs: sum('executionMs'), planningMs: sum('planningMs') };
+    };
+    terms.push({ term, ...matching[0], all: await cost({ q: term }), filtered: await cost({ q: term, actions: ['manual_review_request'] }) });
+    log(`  q=${term}: ${terms.at(-1).all.executionMs} ms, with the action filter ${terms.at(-1).filtered.executionMs} ms`);
   }
 
   log(`size ${thousands(size)}: starting the BFF (${options.label})`);
@@ -370,7 +415,7 @@ async function benchSize(size) {
     results[name] = { path: scenario.path.replace(/cursor=[^&]+/, 'cursor=…'), items: check.body.items.length, unloaded, saturation, fixed };
   }
   await server.process.stop();
-  return { size, schema: schema.schema, seed, plans, results };
+  return { size, schema: schema.schema, seed, plans, terms, results };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -455,7 +500,7 @@ function report(machine, runs) {
   );
   out.push(`("!": other processes used more than ${options['quiet-threshold']} % of a core during that run, even after ${options.retries} repeat(s); "max other CPU %" is the most they used in any of the scenario's three runs, from the cores' busy time minus ours. CPU per request: the BFF process and its PostgreSQL backends, parallel workers not included.)`);
   out.push('');
-  out.push('SQL execution time (EXPLAIN ANALYZE, median of 3, ms), the SQL as the app generates it');
+  out.push('SQL execution time (EXPLAIN ANALYZE, median of 3, ms; summed over the statements of a request), the SQL as the app generates it');
   out.push(
     markdownTable(
       ['default rows', 'scenario', 'execution ms', 'plan (top three nodes)'],
@@ -464,11 +509,34 @@ function report(machine, runs) {
           thousands(run.size),
           name,
           ms(p.current.executionMs),
-          p.current.plan.slice(0, 3).map((s) => s.trim()).join(' ← '),
+          p.current.perStatement
+            .map((e, i) => `${p.current.statements > 1 ? `#${i + 1} ${ms(e.executionMs)} ms: ` : ''}${e.plan.slice(0, 3).map((s) => s.trim()).join(' ← ')}`)
+            .join('; '),
         ]),
       ),
     ),
   );
+  if (runs.some((run) => run.terms.length > 0)) {
+    out.push('');
+    out.push('Search cost by term (SQL only: EXPLAIN ANALYZE, median of 3, summed over the statements; statements in brackets)');
+    const cost = (c) => `${ms(c.executionMs)} + ${ms(c.planningMs)} planning (${c.statements})`;
+    out.push(
+      markdownTable(
+        ['default rows', 'q', 'matching rows', 'share', 'SQL ms', 'matching manual reviews', 'SQL ms, action=manual_review_request'],
+        runs.flatMap((run) =>
+          run.terms.map((t) => [
+            thousands(run.size),
+            t.term,
+            thousands(t.rows),
+            `${((100 * t.rows) / run.seed.tenant_rows).toPrecision(2)} %`,
+            cost(t.all),
+            thousands(t.filtered_rows),
+            cost(t.filtered),
+          ]),
+        ),
+      ),
+    );
+  }
   out.push('');
   out.push('Targets');
   out.push(verdicts(runs));

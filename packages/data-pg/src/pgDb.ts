@@ -73,6 +73,14 @@ export function createPgDb(options: PgDbOptions): Db {
   // An idle client that loses its server emits 'error' on the pool; unhandled, it would crash
   // the process. The pool drops that client and the next query opens a fresh one.
   pool.on('error', (err) => options.onIdleError?.(err));
+  // No JIT compilation on our connections: every statement here is meant to take milliseconds,
+  // and one whose estimate is far off (a search over many months, whose per-month index
+  // lookups PostgreSQL cannot estimate) would otherwise spend 100 ms and more compiling. Sent
+  // on connect, not in `options`, which a DATABASE_URL with its own `options` would replace.
+  // It is queued ahead of the connection's first query; should it fail, JIT stays as the server has it.
+  pool.on('connect', (client) => {
+    client.query('SET jit = off').catch(() => undefined);
+  });
 
   return {
     kind: 'pg',

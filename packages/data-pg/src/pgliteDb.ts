@@ -27,7 +27,8 @@ export async function createPgliteDb(dataDir?: string): Promise<Db> {
   if (dataDir) await mkdir(dataDir, { recursive: true });
   const pglite = await PGlite.create(dataDir, {
     parsers: { [PG_TYPE.INT8]: identity, [PG_TYPE.DATE]: identity },
-    // The migrations use pg_trgm (audit search); PGlite ships it as a loadable extension.
+    // Migration 004 creates pg_trgm (its index is gone since 007, the migration stays as it
+    // ran); PGlite ships it as a loadable extension.
     extensions: { pg_trgm },
   });
   const root = txQueryable(pglite);

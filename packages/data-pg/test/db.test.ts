@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   appendAuditEvent,
+  createPgDb,
   createPgliteDb,
   listAuditEvents,
   redactDatabaseUrl,
@@ -11,7 +12,7 @@ import {
   withTransaction,
   type Db,
 } from '@accounting/data-pg';
-import { createTestSchema, type TestSchema } from '../../../test/support/postgres.js';
+import { createTestSchema, TEST_DATABASE_URL, urlWithSchema, type TestSchema } from '../../../test/support/postgres.js';
 
 let schema: TestSchema;
 let pglite: Db;
@@ -64,6 +65,22 @@ describe.each(drivers)('database interface on $name', ({ db }) => {
     ).rejects.toThrow('boom');
     const { rows } = await db().query<{ n: number }>('SELECT count(*)::int AS n FROM tx_fail');
     expect(rows[0]?.n).toBe(0);
+  });
+});
+
+describe('PostgreSQL connections', () => {
+  it('run without JIT compilation, also when DATABASE_URL carries its own options', async () => {
+    const db = createPgDb({ connectionString: urlWithSchema(TEST_DATABASE_URL, schema.schema), max: 2 });
+    try {
+      // Two queries at once open two connections: each gets the setting, and the URL's own stays.
+      const answers = await Promise.all([0, 1].map(() => db.query<{ jit: string; path: string }>(`SELECT current_setting('jit') AS jit, current_schema() AS path`)));
+      expect(answers.map((answer) => answer.rows[0])).toEqual([
+        { jit: 'off', path: schema.schema },
+        { jit: 'off', path: schema.schema },
+      ]);
+    } finally {
+      await db.close();
+    }
   });
 });
 

@@ -109,23 +109,39 @@ export interface AuditPage {
   next: AuditPosition | null;
 }
 
-/** The search expression; it must stay identical to the trigram index of migration 004. */
+/** The search expression; ILIKE over it is what `q` means. */
 const SEARCH_EXPRESSION = `(coalesce(subject_id, '') || ' ' || summary)`;
+/** The keys of the month index of migration 007; it must stay identical to the index's expression. */
+const SEARCH_KEYS = `audit_search_keys(tenant, ts, action, coalesce(subject_id, '') || ' ' || summary)`;
+/** The length of the month index's keys; a shorter `q` has none and is tested row by row. */
+const SEARCH_KEY_LENGTH = 3;
+/**
+ * Rows a search reads newest first, testing each against `q`, before anything else: enough
+ * for a term in a third of the rows to fill a page of 50 (docs/BENCHMARKS.md, "Audit list").
+ */
+export const SEARCH_WALK_ROWS = 150;
+/**
+ * The most rows a second walk reads. A term the first walk found often enough to fill the page
+ * within this many more rows is read on newest first; a rarer one month by month through the
+ * index, where a month costs about as much as its matches (docs/BENCHMARKS.md).
+ */
+export const SEARCH_WALK_MAX_ROWS = 2000;
 
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
-/**
- * One page of the tenant's audit events, newest first (ties broken by id), after `after`.
- * Keyset pagination: a page costs the same at any depth, and rows inserted meanwhile (newer)
- * never shift what the next page returns.
- */
-export async function listAuditEvents(
-  db: Queryable,
-  tenant: string,
-  options: { filter?: AuditFilter; limit: number; after?: AuditPosition | null },
-): Promise<AuditPage> {
-  const filter = options.filter ?? {};
-  const { params, where, param } = sqlParams([tenant]);
+type PagedRow = AuditRow & { ts_micros: string };
+
+const TS_MICROS = `(extract(epoch FROM ts) * 1000000)::bigint AS ts_micros`;
+
+/** `(ts, id)` before a position, in the cursor's terms. */
+function beforePosition(param: (value: unknown) => string, position: AuditPosition): string {
+  return `(ts, id) < (timestamptz 'epoch' + ${param(position.tsMicros)}::bigint * interval '1 microsecond', ${param(position.id)}::bigint)`;
+}
+
+/** The WHERE conditions of every filter but `q`, and of the cursor. */
+function filterConditions(tenant: string, filter: AuditFilter, after: AuditPosition | null | undefined) {
+  const built = sqlParams([tenant]);
+  const { where, param } = built;
   where.push('tenant = $1');
   // One action (the Backoffice's pinned filter) as an equality, so the (tenant, action, ts, id)
   // index also gives the order; a list needs ANY and a sort of the matches.
@@ -138,24 +154,164 @@ export async function listAuditEvents(
   }
   if (filter.from) where.push(`ts >= ${param(filter.from)}::timestamptz`);
   if (filter.to) where.push(`ts < ${param(filter.to)}::timestamptz`);
-  if (filter.q) where.push(`${SEARCH_EXPRESSION} ILIKE ${param(`%${escapeLike(filter.q)}%`)}`);
-  if (options.after) {
-    const ts = param(options.after.tsMicros);
-    const id = param(options.after.id);
-    where.push(`(ts, id) < (timestamptz 'epoch' + ${ts}::bigint * interval '1 microsecond', ${id}::bigint)`);
-  }
-  // The ORDER BY names the table's columns: a bare `ts` there would be the output column, the
-  // to_char text, which no index orders (a full sort of the tenant's rows on every page).
-  const { rows } = await db.query<AuditRow & { ts_micros: string }>(
-    `SELECT ${COLUMNS}, (extract(epoch FROM ts) * 1000000)::bigint AS ts_micros
-     FROM audit_events WHERE ${where.join(' AND ')}
-     ORDER BY audit_events.ts DESC, audit_events.id DESC LIMIT ${param(options.limit + 1)}`,
-    params,
-  );
+  if (after) where.push(beforePosition(param, after));
+  return built;
+}
+
+/**
+ * One page of the tenant's audit events, newest first (ties broken by id), after `after`.
+ * Keyset pagination: a page costs the same at any depth, and rows inserted meanwhile (newer)
+ * never shift what the next page returns. A search (`q` of 3 or more characters, without a
+ * subject) goes through {@link searchNewestFirst}.
+ */
+export async function listAuditEvents(
+  db: Queryable,
+  tenant: string,
+  options: { filter?: AuditFilter; limit: number; after?: AuditPosition | null },
+): Promise<AuditPage> {
+  const filter = options.filter ?? {};
+  const want = options.limit + 1;
+  const rows =
+    filter.q && [...filter.q].length >= SEARCH_KEY_LENGTH && filter.subjectId === undefined
+      ? await searchNewestFirst(db, tenant, { ...filter, q: filter.q }, want, options.after)
+      : await readNewestFirst(db, tenant, filter, want, options.after);
   const page = rows.slice(0, options.limit);
   const last = page.at(-1);
   return {
     items: page.map(toAuditEvent),
     next: rows.length > options.limit && last ? { tsMicros: last.ts_micros, id: last.id } : null,
   };
+}
+
+/** Up to `want` rows in one statement: an index walk newest first, or the subject's rows. */
+async function readNewestFirst(
+  db: Queryable,
+  tenant: string,
+  filter: AuditFilter,
+  want: number,
+  after: AuditPosition | null | undefined,
+): Promise<PagedRow[]> {
+  const { params, where, param } = filterConditions(tenant, filter, after);
+  if (filter.q) where.push(`${SEARCH_EXPRESSION} ILIKE ${param(`%${escapeLike(filter.q)}%`)}`);
+  // The ORDER BY names the table's columns: a bare `ts` there would be the output column, the
+  // to_char text, which no index orders (a full sort of the tenant's rows on every page).
+  const { rows } = await db.query<PagedRow>(
+    `SELECT ${COLUMNS}, ${TS_MICROS}
+     FROM audit_events WHERE ${where.join(' AND ')}
+     ORDER BY audit_events.ts DESC, audit_events.id DESC LIMIT ${param(want)}`,
+    params,
+  );
+  return rows;
+}
+
+/** What a walk found: its matches, and the last row it read when it did not read to the end. */
+interface Walked {
+  found: PagedRow[];
+  edge: (PagedRow & { oldest_micros: string }) | null;
+}
+
+/**
+ * The newest `rows` rows under the filters after `after`, each tested against `q`: their
+ * matches (at most `want`), and the last row read unless the walk reached the end.
+ */
+async function walkNewestFirst(
+  db: Queryable,
+  tenant: string,
+  filter: AuditFilter & { q: string },
+  after: AuditPosition | null | undefined,
+  rows: number,
+  want: number,
+): Promise<Walked> {
+  const { params, where, param } = filterConditions(tenant, filter, after);
+  const like = param(`%${escapeLike(filter.q)}%`);
+  const limit = param(rows);
+  // The tenant's oldest row rides along (one index probe), for where the months may stop.
+  const { rows: walked } = await db.query<PagedRow & { hit: boolean; n: string; oldest_micros: string }>(
+    `SELECT ${COLUMNS}, ${TS_MICROS}, hit, n,
+            (SELECT (extract(epoch FROM min(ts)) * 1000000)::bigint FROM audit_events WHERE tenant = $1) AS oldest_micros
+     FROM (SELECT audit_events.*, ${SEARCH_EXPRESSION} ILIKE ${like} AS hit,
+                  row_number() OVER (ORDER BY ts DESC, id DESC) AS n
+           FROM audit_events WHERE ${where.join(' AND ')}
+           ORDER BY ts DESC, id DESC LIMIT ${limit}) AS walked
+     WHERE hit OR n = ${limit}
+     ORDER BY walked.ts DESC, walked.id DESC LIMIT ${param(want + 1)}`,
+    params,
+  );
+  const found = walked.filter((row) => row.hit).slice(0, want);
+  // With fewer matches than wanted every row came back, the walk's last among them unless the
+  // walk read every row under the filters.
+  const last = walked.at(-1);
+  const edge = found.length < want && last && Number(last.n) === rows ? last : null;
+  return { found, edge };
+}
+
+/**
+ * Up to `want` rows matching `q`, newest first, in at most three statements whose cost does
+ * not grow with the table (docs/BENCHMARKS.md, "Audit list"):
+ *
+ * 1. the newest {@link SEARCH_WALK_ROWS} rows under the other filters, each tested against
+ *    `q`: a common term fills the page here;
+ * 2. a term the first walk found often enough goes on the same way, for as many rows as its
+ *    frequency there says the rest of the page needs (at most {@link SEARCH_WALK_MAX_ROWS});
+ * 3. otherwise, or if the page is still not full, month by month newest first (UTC months,
+ *    down to the tenant's oldest row or `from`): the month's candidates from the month index
+ *    (migration 007) by q's keys (and the action's, when one action is asked for) in that
+ *    month, tested with ILIKE. One parameterised plan runs once per month and stops when the
+ *    page is full, so a month costs an index lookup, not a plan.
+ */
+async function searchNewestFirst(
+  db: Queryable,
+  tenant: string,
+  filter: AuditFilter & { q: string },
+  want: number,
+  after: AuditPosition | null | undefined,
+): Promise<PagedRow[]> {
+  const first = await walkNewestFirst(db, tenant, filter, after, SEARCH_WALK_ROWS, want);
+  const found = [...first.found];
+  let edge = first.edge;
+  if (!edge) return found;
+  // Rows the rest of the page needs at the frequency seen, with half again as margin.
+  const walkOn = found.length > 0 ? Math.ceil((((want - found.length) * SEARCH_WALK_ROWS) / found.length) * 1.5) : Infinity;
+  if (walkOn <= SEARCH_WALK_MAX_ROWS) {
+    const second = await walkNewestFirst(db, tenant, filter, { tsMicros: edge.ts_micros, id: edge.id }, walkOn, want - found.length);
+    found.push(...second.found);
+    edge = second.edge;
+    if (!edge) return found;
+  }
+
+  const oldest = Math.max(Number(edge.oldest_micros) / 1000, filter.from ? Date.parse(filter.from) : -Infinity);
+  const months: string[] = [];
+  for (let month = utcMonthStart(Number(edge.ts_micros) / 1000); month >= utcMonthStart(oldest); month = addUtcMonths(month, -1)) {
+    months.push(new Date(month).toISOString());
+  }
+  const { params, where, param } = filterConditions(tenant, filter, { tsMicros: edge.ts_micros, id: edge.id });
+  const action = filter.actions?.length === 1 ? filter.actions[0] : null;
+  // No ts range per month: q's keys in a month carry its prefix, so they match only that month's rows.
+  where.push(`${SEARCH_KEYS} @> audit_search_query_keys($1, month.start, ${param(filter.q)}, ${param(action)}::text)`);
+  where.push(`${SEARCH_EXPRESSION} ILIKE ${param(`%${escapeLike(filter.q)}%`)}`);
+  const rest = param(want - found.length);
+  // Ordered by month first: the planner sorts month by month (an incremental sort) and stops
+  // asking older months once the page is full.
+  const { rows } = await db.query<PagedRow>(
+    `SELECT ${COLUMNS}, ${TS_MICROS}
+     FROM unnest(${param(months)}::timestamptz[]) WITH ORDINALITY AS month(start, n)
+     CROSS JOIN LATERAL (
+       SELECT audit_events.* FROM audit_events WHERE ${where.join(' AND ')}
+       ORDER BY audit_events.ts DESC, audit_events.id DESC LIMIT ${rest}) AS audit_events
+     ORDER BY month.n, audit_events.ts DESC, audit_events.id DESC LIMIT ${rest}`,
+    params,
+  );
+  return [...found, ...rows];
+}
+
+/** The first instant of the UTC month of `ms` (milliseconds since the epoch). */
+function utcMonthStart(ms: number): number {
+  const date = new Date(ms);
+  return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
+}
+
+/** `monthStart` (the first instant of a UTC month) moved by `months`. */
+function addUtcMonths(monthStart: number, months: number): number {
+  const date = new Date(monthStart);
+  return Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + months, 1);
 }
