@@ -286,8 +286,11 @@ async function searchNewestFirst(
   }
   const { params, where, param } = filterConditions(tenant, filter, { tsMicros: edge.ts_micros, id: edge.id });
   const action = filter.actions?.length === 1 ? filter.actions[0] : null;
-  // No ts range per month: q's keys in a month carry its prefix, so they match only that month's rows.
-  where.push(`${SEARCH_KEYS} @> audit_search_query_keys($1, month.start, ${param(filter.q)}, ${param(action)}::text)`);
+  // The month's candidates come from the index alone: its keys carry tenant, month and (for one
+  // action) action, so they match no other rows, and the fence (OFFSET 0) keeps the planner
+  // from also scanning a btree index for the other filters on every month (on a small table it
+  // would: the whole tenant's rows before the edge, once per month).
+  const keys = `${SEARCH_KEYS} @> audit_search_query_keys($1, month.start, ${param(filter.q)}, ${param(action)}::text)`;
   where.push(`${SEARCH_EXPRESSION} ILIKE ${param(`%${escapeLike(filter.q)}%`)}`);
   const rest = param(want - found.length);
   // Ordered by month first: the planner sorts month by month (an incremental sort) and stops
@@ -296,7 +299,8 @@ async function searchNewestFirst(
     `SELECT ${COLUMNS}, ${TS_MICROS}
      FROM unnest(${param(months)}::timestamptz[]) WITH ORDINALITY AS month(start, n)
      CROSS JOIN LATERAL (
-       SELECT audit_events.* FROM audit_events WHERE ${where.join(' AND ')}
+       SELECT audit_events.* FROM (SELECT * FROM audit_events WHERE ${keys} OFFSET 0) AS audit_events
+       WHERE ${where.join(' AND ')}
        ORDER BY audit_events.ts DESC, audit_events.id DESC LIMIT ${rest}) AS audit_events
      ORDER BY month.n, audit_events.ts DESC, audit_events.id DESC LIMIT ${rest}`,
     params,
