@@ -9,10 +9,21 @@ export interface QueryResult<R> {
   rowCount: number;
 }
 
+/** How to run one statement. */
+export interface QueryOptions {
+  /**
+   * Keep the statement prepared on each connection that runs it, so PostgreSQL parses it once
+   * and may reuse its plan: for hot statements whose text comes from a small, fixed set (one
+   * text per combination of filters, never values spliced in), since a connection keeps every
+   * prepared statement until it closes. PGlite ignores it.
+   */
+  prepare?: boolean;
+}
+
 /** Anything that runs SQL: the database itself, one session, or one open transaction. */
 export interface Queryable {
   /** One statement, with `$1`-style parameters. */
-  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<R>>;
   /** A script of several statements without parameters (migrations). */
   exec(script: string): Promise<void>;
 }

@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { PG_TYPE, redactDatabaseUrl, type Db, type Queryable, type QueryResult, type Session } from './db.js';
+import { PG_TYPE, redactDatabaseUrl, type Db, type Queryable, type QueryOptions, type QueryResult, type Session } from './db.js';
 
 export interface PgDbOptions {
   connectionString: string;
@@ -29,10 +30,18 @@ function toResult<R>(result: pg.QueryResult): QueryResult<R> {
   return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
 }
 
+/** The statement for `pg`: named after its text when it is to stay prepared. */
+function statement(text: string, params: readonly unknown[] | undefined, options: QueryOptions | undefined): pg.QueryConfig {
+  const values = params as unknown[] | undefined;
+  if (!options?.prepare) return { text, values };
+  // The same text gets the same name on every connection; PostgreSQL allows 63 bytes.
+  return { name: `p_${createHash('sha256').update(text).digest('base64url').slice(0, 40)}`, text, values };
+}
+
 function clientQueryable(client: pg.PoolClient): Queryable {
   return {
-    async query<R>(text: string, params?: readonly unknown[]) {
-      return toResult<R>(await client.query(text, params as unknown[] | undefined));
+    async query<R>(text: string, params?: readonly unknown[], options?: QueryOptions) {
+      return toResult<R>(await client.query(statement(text, params, options)));
     },
     async exec(script: string) {
       await client.query(script);
@@ -57,36 +66,41 @@ async function runInTransaction<T>(client: pg.PoolClient, fn: (tx: Queryable) =>
   }
 }
 
+/**
+ * `connectionString` with `settings` (`-c name=value`) in its `options` parameter, ahead of
+ * the URL's own options, which win where both set a name. (Options passed beside a URL that
+ * has its own would be dropped by `pg`: the URL's take precedence.)
+ */
+function withStartupOptions(connectionString: string, settings: readonly string[]): string {
+  const url = new URL(connectionString);
+  url.searchParams.set('options', [...settings, url.searchParams.get('options') ?? ''].join(' ').trim());
+  return url.toString();
+}
+
 /** A `Db` over a `pg.Pool` (real PostgreSQL). */
 export function createPgDb(options: PgDbOptions): Db {
-  const settings: string[] = [];
+  // No JIT compilation: every statement here is meant to take milliseconds, and one whose
+  // estimate is far off (a search over many months, whose per-month index lookups PostgreSQL
+  // cannot estimate) would otherwise spend 100 ms and more compiling.
+  const settings = ['-c jit=off'];
   if (options.schema) settings.push(`-c search_path=${options.schema},public`);
   if (options.statementTimeoutMillis) settings.push(`-c statement_timeout=${options.statementTimeoutMillis}`);
   const pool = new pg.Pool({
-    connectionString: options.connectionString,
+    connectionString: withStartupOptions(options.connectionString, settings),
     max: options.max ?? 10,
     connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5_000,
     idleTimeoutMillis: 30_000,
     types: typeParsers,
-    ...(settings.length > 0 ? { options: settings.join(' ') } : {}),
   });
   // An idle client that loses its server emits 'error' on the pool; unhandled, it would crash
   // the process. The pool drops that client and the next query opens a fresh one.
   pool.on('error', (err) => options.onIdleError?.(err));
-  // No JIT compilation on our connections: every statement here is meant to take milliseconds,
-  // and one whose estimate is far off (a search over many months, whose per-month index
-  // lookups PostgreSQL cannot estimate) would otherwise spend 100 ms and more compiling. Sent
-  // on connect, not in `options`, which a DATABASE_URL with its own `options` would replace.
-  // It is queued ahead of the connection's first query; should it fail, JIT stays as the server has it.
-  pool.on('connect', (client) => {
-    client.query('SET jit = off').catch(() => undefined);
-  });
 
   return {
     kind: 'pg',
     description: `postgres ${redactDatabaseUrl(options.connectionString)}${options.schema ? ` (schema ${options.schema})` : ''}`,
-    async query<R>(text: string, params?: readonly unknown[]) {
-      return toResult<R>(await pool.query(text, params as unknown[] | undefined));
+    async query<R>(text: string, params?: readonly unknown[], options?: QueryOptions) {
+      return toResult<R>(await pool.query(statement(text, params, options)));
     },
     async exec(script: string) {
       await pool.query(script);

@@ -68,6 +68,26 @@ describe.each(drivers)('database interface on $name', ({ db }) => {
   });
 });
 
+describe('prepared statements', () => {
+  const text = 'SELECT $1::int * 2 AS doubled';
+
+  it.each(drivers)('answer with each call\'s values on $name', async ({ db }) => {
+    const answers = [];
+    for (const value of [1, 2, 3]) answers.push((await db().query<{ doubled: number }>(text, [value], { prepare: true })).rows[0]?.doubled);
+    expect(answers).toEqual([2, 4, 6]);
+  });
+
+  it('stay prepared on the PostgreSQL connection that ran them', async () => {
+    const prepared = await schema.db.withSession(async (session) => {
+      await session.query(text, [1], { prepare: true });
+      await session.query(text, [2], { prepare: true });
+      const { rows } = await session.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_prepared_statements WHERE statement = $1', [text]);
+      return rows[0]?.n;
+    });
+    expect(prepared).toBe(1);
+  });
+});
+
 describe('PostgreSQL connections', () => {
   it('run without JIT compilation, also when DATABASE_URL carries its own options', async () => {
     const db = createPgDb({ connectionString: urlWithSchema(TEST_DATABASE_URL, schema.schema), max: 2 });

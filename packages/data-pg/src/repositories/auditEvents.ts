@@ -1,4 +1,4 @@
-import type { Queryable } from '../db.js';
+import type { Queryable, QueryOptions } from '../db.js';
 import { sqlParams } from '../sqlParams.js';
 
 /** An audit event as the API shows it. */
@@ -45,6 +45,9 @@ interface AuditRow {
  */
 export const isoTimestampSql = (column: string): string => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
+/** Every statement here has one text per combination of filters: kept prepared (db.ts). */
+const PREPARED: QueryOptions = { prepare: true };
+
 const COLUMNS = `id, ${isoTimestampSql('ts')} AS ts, actor_role, actor_id, action, subject_type, subject_id, summary, details, request_id`;
 
 function toAuditEvent(row: AuditRow): AuditEvent {
@@ -78,6 +81,7 @@ export async function appendAuditEvent(db: Queryable, tenant: string, event: New
       JSON.stringify(event.details ?? {}),
       event.requestId ?? null,
     ],
+    PREPARED,
   );
   return toAuditEvent(rows[0] as AuditRow);
 }
@@ -200,6 +204,7 @@ async function readNewestFirst(
      FROM audit_events WHERE ${where.join(' AND ')}
      ORDER BY audit_events.ts DESC, audit_events.id DESC LIMIT ${param(want)}`,
     params,
+    PREPARED,
   );
   return rows;
 }
@@ -236,6 +241,7 @@ async function walkNewestFirst(
      WHERE hit OR n = ${limit}
      ORDER BY walked.ts DESC, walked.id DESC LIMIT ${param(want + 1)}`,
     params,
+    PREPARED,
   );
   const found = walked.filter((row) => row.hit).slice(0, want);
   // With fewer matches than wanted every row came back, the walk's last among them unless the
@@ -304,6 +310,7 @@ async function searchNewestFirst(
        ORDER BY audit_events.ts DESC, audit_events.id DESC LIMIT ${rest}) AS audit_events
      ORDER BY month.n, audit_events.ts DESC, audit_events.id DESC LIMIT ${rest}`,
     params,
+    PREPARED,
   );
   return [...found, ...rows];
 }
