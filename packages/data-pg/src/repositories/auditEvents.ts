@@ -129,7 +129,7 @@ export const SEARCH_WALK_ROWS = 150;
  * within this many more rows is read on newest first; a rarer one month by month through the
  * index, where a month costs about as much as its matches (docs/BENCHMARKS.md).
  */
-export const SEARCH_WALK_MAX_ROWS = 2000;
+const SEARCH_WALK_MAX_ROWS = 2000;
 
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
