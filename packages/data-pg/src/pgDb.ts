@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
+import { parseIntoClientConfig } from 'pg-connection-string';
 import { PG_TYPE, redactDatabaseUrl, type Db, type Queryable, type QueryOptions, type QueryResult, type Session } from './db.js';
 
 export interface PgDbOptions {
@@ -67,14 +68,13 @@ async function runInTransaction<T>(client: pg.PoolClient, fn: (tx: Queryable) =>
 }
 
 /**
- * `connectionString` with `settings` (`-c name=value`) in its `options` parameter, ahead of
- * the URL's own options, which win where both set a name. (Options passed beside a URL that
- * has its own would be dropped by `pg`: the URL's take precedence.)
+ * The pool's connection settings from `connectionString`, with `settings` (`-c name=value`)
+ * ahead of the URL's own `options`, which win where both set a name. Parsed here, as `pg`
+ * parses it, because `pg` drops an `options` passed beside a URL that has its own.
  */
-function withStartupOptions(connectionString: string, settings: readonly string[]): string {
-  const url = new URL(connectionString);
-  url.searchParams.set('options', [...settings, url.searchParams.get('options') ?? ''].join(' ').trim());
-  return url.toString();
+function connectionConfig(connectionString: string, settings: readonly string[]): pg.ClientConfig {
+  const parsed = parseIntoClientConfig(connectionString);
+  return { ...parsed, options: [...settings, parsed.options ?? ''].join(' ').trim() };
 }
 
 /** A `Db` over a `pg.Pool` (real PostgreSQL). */
@@ -86,7 +86,7 @@ export function createPgDb(options: PgDbOptions): Db {
   if (options.schema) settings.push(`-c search_path=${options.schema},public`);
   if (options.statementTimeoutMillis) settings.push(`-c statement_timeout=${options.statementTimeoutMillis}`);
   const pool = new pg.Pool({
-    connectionString: withStartupOptions(options.connectionString, settings),
+    ...connectionConfig(options.connectionString, settings),
     max: options.max ?? 10,
     connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5_000,
     idleTimeoutMillis: 30_000,

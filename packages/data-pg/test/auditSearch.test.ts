@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listAuditEvents, runMigrations, SEARCH_WALK_ROWS, type AuditFilter, type AuditPosition, type Queryable } from '@accounting/data-pg';
-import { createTestSchema, type TestSchema } from '../../../test/support/postgres.js';
+import { createPgDb, listAuditEvents, runMigrations, SEARCH_WALK_ROWS, type AuditFilter, type AuditPosition, type Queryable } from '@accounting/data-pg';
+import { createTestSchema, TEST_DATABASE_URL, type TestSchema } from '../../../test/support/postgres.js';
 
 // Audit search past the newest SEARCH_WALK_ROWS rows goes through the month index (migration
 // 007) month by month. Whatever path a page takes, it must return exactly what the plain
@@ -30,9 +30,16 @@ beforeAll(async () => {
                 WHEN g % 151 = 0 THEN '한빛상사의 영수증 누락'
                 WHEN g % 33 = 0 THEN 'Receipt missing: ' || g || ' KRW'
                 WHEN g % 500 = 7 THEN 'legacy import 100%_done'
+                WHEN g % 500 = 9 THEN 'imported from C:\\tmp\\ledger.csv'
                 WHEN g % 2 = 0 THEN 'confirmed tx_' || g || ' <-> le_' || g
                 ELSE 'declined tx_' || g || ' ' || (g * 31) || ' KRW' END
     FROM generate_series(1, ${ROWS}) AS g, (VALUES ('default'), ('pilot-a')) AS tenants (tenant);
+    -- On both sides of the first instant of each of the last 40 UTC months.
+    INSERT INTO audit_events (tenant, ts, actor_role, action, subject_type, subject_id, summary)
+    SELECT tenant, date_trunc('month', now() AT TIME ZONE 'UTC' - k * interval '1 month') AT TIME ZONE 'UTC' + edge,
+           'operator', 'recon_decision', 'bank_transaction', 'tx_edge_' || k, 'Boundary Wombat ' || k
+    FROM generate_series(0, 39) AS k, (VALUES (interval '0'), (interval '-1 microsecond')) AS edges (edge),
+         (VALUES ('default'), ('pilot-a')) AS tenants (tenant);
     ANALYZE audit_events;`);
 });
 afterAll(async () => {
@@ -40,11 +47,11 @@ afterAll(async () => {
 });
 
 /** Every id the repository pages through for `filter`, `limit` rows a page. */
-async function pageThrough(filter: AuditFilter, limit: number): Promise<string[]> {
+async function pageThrough(filter: AuditFilter, limit: number, db: Queryable = schema.db): Promise<string[]> {
   const ids: string[] = [];
   let after: AuditPosition | null = null;
   do {
-    const page = await listAuditEvents(schema.db, 'default', { filter, limit, after });
+    const page = await listAuditEvents(db, 'default', { filter, limit, after });
     expect(page.items.length).toBeLessThanOrEqual(limit);
     ids.push(...page.items.map((item) => item.id));
     after = page.next;
@@ -58,9 +65,9 @@ async function definition(filter: AuditFilter): Promise<string[]> {
     `SELECT id FROM audit_events
      WHERE tenant = 'default'
        AND strpos(lower(coalesce(subject_id, '') || ' ' || summary), lower($1)) > 0
-       AND ($2::text IS NULL OR action = $2) AND ($3::timestamptz IS NULL OR ts >= $3) AND ($4::timestamptz IS NULL OR ts < $4)
+       AND ($2::text[] IS NULL OR action = ANY($2)) AND ($3::timestamptz IS NULL OR ts >= $3) AND ($4::timestamptz IS NULL OR ts < $4)
      ORDER BY ts DESC, id DESC`,
-    [filter.q, filter.actions?.[0] ?? null, filter.from ?? null, filter.to ?? null],
+    [filter.q, filter.actions ?? null, filter.from ?? null, filter.to ?? null],
   );
   return rows.map((row) => row.id);
 }
@@ -113,20 +120,48 @@ describe('audit search (q) past the newest rows', () => {
     ['a Korean name inside a word', '한빛상사'],
     ['% and _ taken literally, in rows older than two years', '100%_d'],
     ['an id fragment with an underscore', 'x_12'],
-    ['a term no row has', 'no such counterparty'],
+    ['a backslash taken literally', ':\\tmp'],
+    ['rows on both sides of month boundaries', 'boundary wombat'],
   ])('returns exactly the matching rows, newest first, for %s', async (_name, q) => {
     const expected = await definition({ q });
+    expect(expected.length).toBeGreaterThan(0);
     expect(await pageThrough({ q }, 50)).toEqual(expected);
   });
 
-  it('holds under the pinned action filter and a time range, with small and large pages', async () => {
+  it('returns nothing for a term no row has', async () => {
+    expect(await definition({ q: 'no such counterparty' })).toEqual([]);
+    expect(await pageThrough({ q: 'no such counterparty' }, 50)).toEqual([]);
+  });
+
+  it('holds under the pinned action filter, several actions and a time range, with small and large pages', async () => {
     const pinned: AuditFilter = { q: 'quokka', actions: ['manual_review_request'] };
     expect(await pageThrough(pinned, 7)).toEqual(await definition(pinned));
+    const several: AuditFilter = { q: 'krw', actions: ['manual_review_request', 'recon_decision'] };
+    expect(await pageThrough(several, 50)).toEqual(await definition(several));
+    const rare: AuditFilter = { q: 'quokka', actions: ['recon_decision', 'manual_review_request'] };
+    expect(await pageThrough(rare, 5)).toEqual(await definition(rare));
     const { rows } = await schema.db.query<{ from: string; to: string }>(
       `SELECT (now() - interval '400 days')::text AS from, (now() - interval '20 days')::text AS to`,
     );
     const ranged: AuditFilter = { q: 'receipt', from: new Date(rows[0]!.from).toISOString(), to: new Date(rows[0]!.to).toISOString() };
     expect(await pageThrough(ranged, 200)).toEqual(await definition(ranged));
+  });
+
+  it('holds across month boundaries whatever the time zone of the session and of this process', async () => {
+    const url = new URL(TEST_DATABASE_URL);
+    url.searchParams.set('options', `-c search_path=${schema.schema} -c timezone=America/New_York`);
+    const newYork = createPgDb({ connectionString: url.toString(), max: 1 });
+    const processZone = process.env.TZ;
+    process.env.TZ = 'Asia/Seoul';
+    try {
+      expect(new Date(Date.UTC(2026, 0, 1)).getDate()).toBe(1);
+      expect(new Date(Date.UTC(2026, 0, 1)).getHours()).toBe(9);
+      for (const q of ['boundary wombat', 'quokka']) expect(await pageThrough({ q }, 7, newYork)).toEqual(await definition({ q }));
+    } finally {
+      if (processZone === undefined) delete process.env.TZ;
+      else process.env.TZ = processZone;
+      await newYork.close();
+    }
   });
 
   it('reads older months only for a term the newest rows do not fill a page with', async () => {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,6 +90,29 @@ describe('prepared statements', () => {
 });
 
 describe('PostgreSQL connections', () => {
+  // Forms a DATABASE_URL takes in practice; the password ones only where the test server
+  // trusts (ignores passwords), the socket one only where its directory is here.
+  const url = new URL(TEST_DATABASE_URL);
+  const user = url.username || 'postgres';
+  const socketDir = '/var/run/postgresql';
+  const forms: [string, string][] = [];
+  if (!url.password) {
+    forms.push(['a password with a raw %', `postgres://${user}:50%off@${url.host}${url.pathname}`]);
+    forms.push(['a password with URL-encoded characters', `postgres://${user}:p%40ss%2Fw%3Drd@${url.host}${url.pathname}`]);
+  }
+  if (existsSync(socketDir) && url.hostname === '127.0.0.1') {
+    forms.push(['a unix socket directory as host', `postgres://${user}@${url.pathname}?host=${socketDir}&port=${url.port || 5432}`]);
+  }
+  it.skipIf(forms.length === 0).each(forms)('connect without JIT from a URL with %s', async (_form, connectionString) => {
+    const db = createPgDb({ connectionString, max: 1 });
+    try {
+      const { rows } = await db.query<{ jit: string }>(`SELECT current_setting('jit') AS jit`);
+      expect(rows[0]?.jit).toBe('off');
+    } finally {
+      await db.close();
+    }
+  });
+
   it('run without JIT compilation, also when DATABASE_URL carries its own options', async () => {
     const db = createPgDb({ connectionString: urlWithSchema(TEST_DATABASE_URL, schema.schema), max: 2 });
     try {

@@ -121,7 +121,7 @@ const SEARCH_KEYS = `audit_search_keys(tenant, ts, action, coalesce(subject_id, 
 const SEARCH_KEY_LENGTH = 3;
 /**
  * Rows a search reads newest first, testing each against `q`, before anything else: enough
- * for a term in a third of the rows to fill a page of 50 (docs/BENCHMARKS.md, "Audit list").
+ * for a term in more than a third of the rows to fill a page of 50 (docs/BENCHMARKS.md, "Audit list").
  */
 export const SEARCH_WALK_ROWS = 150;
 /**
@@ -285,7 +285,10 @@ async function searchNewestFirst(
     if (!edge) return found;
   }
 
-  const oldest = Math.max(Number(edge.oldest_micros) / 1000, filter.from ? Date.parse(filter.from) : -Infinity);
+  // `from` only shortens the list of months (a `from` Date cannot read costs none: the months
+  // go back to the oldest row, and the filter itself is in the SQL).
+  const from = filter.from ? Date.parse(filter.from) : Number.NaN;
+  const oldest = Math.max(Number(edge.oldest_micros) / 1000, Number.isNaN(from) ? -Infinity : from);
   const months: string[] = [];
   for (let month = utcMonthStart(Number(edge.ts_micros) / 1000); month >= utcMonthStart(oldest); month = addUtcMonths(month, -1)) {
     months.push(new Date(month).toISOString());
@@ -293,10 +296,13 @@ async function searchNewestFirst(
   const { params, where, param } = filterConditions(tenant, filter, { tsMicros: edge.ts_micros, id: edge.id });
   const action = filter.actions?.length === 1 ? filter.actions[0] : null;
   // The month's candidates come from the index alone: its keys carry tenant, month and (for one
-  // action) action, so they match no other rows, and the fence (OFFSET 0) keeps the planner
-  // from also scanning a btree index for the other filters on every month (on a small table it
-  // would: the whole tenant's rows before the edge, once per month).
+  // action) action, and the fence (OFFSET 0) keeps the planner from also scanning a btree index
+  // for the other filters on every month (on a small table it would: the whole tenant's rows
+  // before the edge, once per month). The month's bounds are tested on the candidates too, so
+  // a row can only ever come from its own month. (The month's end in UTC: timestamptz plus an
+  // interval would count the month in the session's time zone.)
   const keys = `${SEARCH_KEYS} @> audit_search_query_keys($1, month.start, ${param(filter.q)}, ${param(action)}::text)`;
+  where.push(`ts >= month.start AND ts < (month.start AT TIME ZONE 'UTC' + interval '1 month') AT TIME ZONE 'UTC'`);
   where.push(`${SEARCH_EXPRESSION} ILIKE ${param(`%${escapeLike(filter.q)}%`)}`);
   const rest = param(want - found.length);
   // Ordered by month first: the planner sorts month by month (an incremental sort) and stops
