@@ -166,6 +166,24 @@ async function explain(client, sql, runs = 3) {
   };
 }
 
+/** EXPLAIN ANALYZE of every statement the app sends for `query`, summed. */
+async function explainRequest(client, query) {
+  const statements = await appStatements(client, query);
+  const explained = [];
+  for (const sql of statements) explained.push(await explain(client, sql));
+  const sum = (key) => Math.round(explained.reduce((total, e) => total + e[key], 0) * 1000) / 1000;
+  return {
+    sql: statements.map((sql) => sql.text),
+    current: {
+      statements: statements.length,
+      executionMs: sum('executionMs'),
+      planningMs: sum('planningMs'),
+      plan: explained.flatMap((e, i) => (statements.length > 1 ? e.plan.map((line) => `#${i + 1} ${line}`) : e.plan)),
+      perStatement: explained,
+    },
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Measuring
 
@@ -337,35 +355,20 @@ async function benchSize(size) {
   log(`size ${thousands(size)}: EXPLAIN ANALYZE of each scenario's SQL`);
   const plans = {};
   for (const name of options.scenarios) {
-    const statements = await appStatements(client, scenarios[name]);
-    const explained = [];
-    for (const sql of statements) explained.push(await explain(client, sql));
-    plans[name] = {
-      sql: statements.map((sql) => sql.text),
-      current: {
-        statements: statements.length,
-        executionMs: Math.round(explained.reduce((sum, e) => sum + e.executionMs, 0) * 1000) / 1000,
-        planningMs: Math.round(explained.reduce((sum, e) => sum + e.planningMs, 0) * 1000) / 1000,
-        plan: explained.flatMap((e, i) => (statements.length > 1 ? e.plan.map((line) => `#${i + 1} ${line}`) : e.plan)),
-        perStatement: explained,
-      },
-    };
-    log(`  ${name}: ${plans[name].current.executionMs} ms in ${statements.length} statement(s)`);
+    plans[name] = await explainRequest(client, scenarios[name]);
+    log(`  ${name}: ${plans[name].current.executionMs} ms in ${plans[name].current.statements} statement(s)`);
   }
 
   const terms = [];
   for (const term of options.terms.filter(Boolean)) {
     const { rows: matching } = await client.query(
       `SELECT count(*)::int AS rows, count(*) FILTER (WHERE action = 'manual_review_request')::int AS filtered_rows
-       FROM audit_events WHERE tenant = 'default' AND (coalesce(subject_id, '') || ' ' || summary) ILIKE $1`,
-      [`%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`],
+       FROM audit_events WHERE tenant = 'default' AND strpos(lower(coalesce(subject_id, '') || ' ' || summary), lower($1)) > 0`,
+      [term],
     );
     const cost = async (filter) => {
-      const statements = await appStatements(client, { filter, after: null });
-      const explained = [];
-      for (const sql of statements) explained.push(await explain(client, sql));
-      const sum = (key) => Math.round(explained.reduce((total, e) => total + e[key], 0) * 1000) / 1000;
-      return { statements: statements.length, executionMs: sum('executionMs'), planningMs: sum('planningMs') };
+      const { statements, executionMs, planningMs } = (await explainRequest(client, { filter, after: null })).current;
+      return { statements, executionMs, planningMs };
     };
     terms.push({ term, ...matching[0], all: await cost({ q: term }), filtered: await cost({ q: term, actions: ['manual_review_request'] }) });
     log(`  q=${term}: ${terms.at(-1).all.executionMs} ms, with the action filter ${terms.at(-1).filtered.executionMs} ms`);

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendAuditEvent, listAuditEvents, readAuditExportBatches, withTransaction, type Queryable } from '@accounting/data-pg';
 import { buildTestApp, type TestApp } from '../../../test/support/app.js';
 import { createTestSchema, type TestSchema } from '../../../test/support/postgres.js';
+import { explain, statementsSent } from '../../../test/support/statements.js';
 
 const operator = { 'X-Tenant': 'default', 'X-User-Role': 'operator' };
 let schema: TestSchema;
@@ -129,19 +130,10 @@ describe('GET /v1/accounting/audit', () => {
 
 /** The plan of the `nth` statement (from 0) `run` sends, EXPLAINed with the same parameters. */
 async function planOf(run: (db: Queryable) => Promise<unknown>, db: Queryable = schema.db, nth = 0): Promise<string> {
-  const statements: { text: string; params: readonly unknown[] }[] = [];
-  const capturing: Queryable = {
-    query: async (text, params = []) => {
-      statements.push({ text, params });
-      return db.query(text, params);
-    },
-    exec: (script) => db.exec(script),
-  };
-  await run(capturing);
+  const statements = await statementsSent(db, run);
   const sent = statements[nth];
   if (!sent) throw new Error(`statement ${nth} was not sent (${statements.length} were)`);
-  const { rows } = await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sent.text}`, sent.params);
-  return rows.map((r) => r['QUERY PLAN']).join('\n');
+  return explain(db, sent);
 }
 
 describe('the audit list queries', () => {

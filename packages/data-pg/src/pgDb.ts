@@ -31,12 +31,20 @@ function toResult<R>(result: pg.QueryResult): QueryResult<R> {
   return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
 }
 
+/** Names of the statements kept prepared, by text: a small set (QueryOptions.prepare), hashed once each. */
+const preparedNames = new Map<string, string>();
+
 /** The statement for `pg`: named after its text when it is to stay prepared. */
 function statement(text: string, params: readonly unknown[] | undefined, options: QueryOptions | undefined): pg.QueryConfig {
   const values = params as unknown[] | undefined;
   if (!options?.prepare) return { text, values };
-  // The same text gets the same name on every connection; PostgreSQL allows 63 bytes.
-  return { name: `p_${createHash('sha256').update(text).digest('base64url').slice(0, 40)}`, text, values };
+  let name = preparedNames.get(text);
+  if (name === undefined) {
+    // The same text gets the same name on every connection; PostgreSQL allows 63 bytes.
+    name = `p_${createHash('sha256').update(text).digest('base64url').slice(0, 40)}`;
+    preparedNames.set(text, name);
+  }
+  return { name, text, values };
 }
 
 function clientQueryable(client: pg.PoolClient): Queryable {

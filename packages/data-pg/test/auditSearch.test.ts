@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgDb, listAuditEvents, runMigrations, SEARCH_WALK_ROWS, type AuditFilter, type AuditPosition, type Queryable } from '@accounting/data-pg';
 import { createTestSchema, TEST_DATABASE_URL, type TestSchema } from '../../../test/support/postgres.js';
+import { explain, statementsSent } from '../../../test/support/statements.js';
 
 // Audit search past the newest SEARCH_WALK_ROWS rows goes through the month index (migration
 // 007) month by month. Whatever path a page takes, it must return exactly what the plain
@@ -73,26 +74,12 @@ async function definition(filter: AuditFilter): Promise<string[]> {
 }
 
 /** Every statement `listAuditEvents` sends for a page of 50 under `filter`. */
-async function statementsOf(filter: AuditFilter): Promise<{ text: string; params: readonly unknown[] }[]> {
-  const sent: { text: string; params: readonly unknown[] }[] = [];
-  const recording: Queryable = {
-    query: async (text, params = []) => {
-      sent.push({ text, params });
-      return schema.db.query(text, params);
-    },
-    exec: (script) => schema.db.exec(script),
-  };
-  await listAuditEvents(recording, 'default', { filter, limit: 50 });
-  return sent;
-}
+const statementsOf = (filter: AuditFilter) => statementsSent(schema.db, (db) => listAuditEvents(db, 'default', { filter, limit: 50 }));
 
 /** The plans of every statement `listAuditEvents` sends for `filter`. */
 async function plansOf(filter: AuditFilter): Promise<string[]> {
   const plans: string[] = [];
-  for (const statement of await statementsOf(filter)) {
-    const { rows } = await schema.db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${statement.text}`, statement.params);
-    plans.push(rows.map((row) => row['QUERY PLAN']).join('\n'));
-  }
+  for (const statement of await statementsOf(filter)) plans.push(await explain(schema.db, statement));
   return plans;
 }
 

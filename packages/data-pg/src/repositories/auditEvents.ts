@@ -113,10 +113,12 @@ export interface AuditPage {
   next: AuditPosition | null;
 }
 
+/** The text `q` is searched in. */
+const SEARCH_TEXT = `coalesce(subject_id, '') || ' ' || summary`;
 /** The search expression; ILIKE over it is what `q` means. */
-const SEARCH_EXPRESSION = `(coalesce(subject_id, '') || ' ' || summary)`;
+const SEARCH_EXPRESSION = `(${SEARCH_TEXT})`;
 /** The keys of the month index of migration 007; it must stay identical to the index's expression. */
-const SEARCH_KEYS = `audit_search_keys(tenant, ts, action, coalesce(subject_id, '') || ' ' || summary)`;
+const SEARCH_KEYS = `audit_search_keys(tenant, ts, action, ${SEARCH_TEXT})`;
 /** The length of the month index's keys; a shorter `q` has none and is tested row by row. */
 const SEARCH_KEY_LENGTH = 3;
 /**
@@ -131,9 +133,13 @@ export const SEARCH_WALK_ROWS = 150;
  */
 const SEARCH_WALK_MAX_ROWS = 2000;
 
-const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+/** The ILIKE pattern for text containing `q`, its `%`, `_` and `\` taken literally. */
+const containsPattern = (q: string) => `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 type PagedRow = AuditRow & { ts_micros: string };
+
+/** Where `row` is, as a cursor position. */
+const positionOf = (row: PagedRow): AuditPosition => ({ tsMicros: row.ts_micros, id: row.id });
 
 const TS_MICROS = `(extract(epoch FROM ts) * 1000000)::bigint AS ts_micros`;
 
@@ -183,7 +189,7 @@ export async function listAuditEvents(
   const last = page.at(-1);
   return {
     items: page.map(toAuditEvent),
-    next: rows.length > options.limit && last ? { tsMicros: last.ts_micros, id: last.id } : null,
+    next: rows.length > options.limit && last ? positionOf(last) : null,
   };
 }
 
@@ -196,7 +202,7 @@ async function readNewestFirst(
   after: AuditPosition | null | undefined,
 ): Promise<PagedRow[]> {
   const { params, where, param } = filterConditions(tenant, filter, after);
-  if (filter.q) where.push(`${SEARCH_EXPRESSION} ILIKE ${param(`%${escapeLike(filter.q)}%`)}`);
+  if (filter.q) where.push(`${SEARCH_EXPRESSION} ILIKE ${param(containsPattern(filter.q))}`);
   // The ORDER BY names the table's columns: a bare `ts` there would be the output column, the
   // to_char text, which no index orders (a full sort of the tenant's rows on every page).
   const { rows } = await db.query<PagedRow>(
@@ -228,7 +234,7 @@ async function walkNewestFirst(
   want: number,
 ): Promise<Walked> {
   const { params, where, param } = filterConditions(tenant, filter, after);
-  const like = param(`%${escapeLike(filter.q)}%`);
+  const like = param(containsPattern(filter.q));
   const limit = param(rows);
   // The tenant's oldest row rides along (one index probe), for where the months may stop.
   const { rows: walked } = await db.query<PagedRow & { hit: boolean; n: string; oldest_micros: string }>(
@@ -279,7 +285,7 @@ async function searchNewestFirst(
   // Rows the rest of the page needs at the frequency seen, with half again as margin.
   const walkOn = found.length > 0 ? Math.ceil((((want - found.length) * SEARCH_WALK_ROWS) / found.length) * 1.5) : Infinity;
   if (walkOn <= SEARCH_WALK_MAX_ROWS) {
-    const second = await walkNewestFirst(db, tenant, filter, { tsMicros: edge.ts_micros, id: edge.id }, walkOn, want - found.length);
+    const second = await walkNewestFirst(db, tenant, filter, positionOf(edge), walkOn, want - found.length);
     found.push(...second.found);
     edge = second.edge;
     if (!edge) return found;
@@ -290,10 +296,11 @@ async function searchNewestFirst(
   const from = filter.from ? Date.parse(filter.from) : Number.NaN;
   const oldest = Math.max(Number(edge.oldest_micros) / 1000, Number.isNaN(from) ? -Infinity : from);
   const months: string[] = [];
-  for (let month = utcMonthStart(Number(edge.ts_micros) / 1000); month >= utcMonthStart(oldest); month = addUtcMonths(month, -1)) {
+  const oldestMonth = utcMonthStart(oldest);
+  for (let month = utcMonthStart(Number(edge.ts_micros) / 1000); month >= oldestMonth; month = utcMonthStart(month, -1)) {
     months.push(new Date(month).toISOString());
   }
-  const { params, where, param } = filterConditions(tenant, filter, { tsMicros: edge.ts_micros, id: edge.id });
+  const { params, where, param } = filterConditions(tenant, filter, positionOf(edge));
   const action = filter.actions?.length === 1 ? filter.actions[0] : null;
   // The month's candidates come from the index alone: its keys carry tenant, month and (for one
   // action) action, and the fence (OFFSET 0) keeps the planner from also scanning a btree index
@@ -303,7 +310,7 @@ async function searchNewestFirst(
   // interval would count the month in the session's time zone.)
   const keys = `${SEARCH_KEYS} @> audit_search_query_keys($1, month.start, ${param(filter.q)}, ${param(action)}::text)`;
   where.push(`ts >= month.start AND ts < (month.start AT TIME ZONE 'UTC' + interval '1 month') AT TIME ZONE 'UTC'`);
-  where.push(`${SEARCH_EXPRESSION} ILIKE ${param(`%${escapeLike(filter.q)}%`)}`);
+  where.push(`${SEARCH_EXPRESSION} ILIKE ${param(containsPattern(filter.q))}`);
   const rest = param(want - found.length);
   // Ordered by month first: the planner sorts month by month (an incremental sort) and stops
   // asking older months once the page is full.
@@ -321,14 +328,8 @@ async function searchNewestFirst(
   return [...found, ...rows];
 }
 
-/** The first instant of the UTC month of `ms` (milliseconds since the epoch). */
-function utcMonthStart(ms: number): number {
+/** The first instant (ms since the epoch) of the UTC month of `ms`, or of the month `monthsLater` after it. */
+function utcMonthStart(ms: number, monthsLater = 0): number {
   const date = new Date(ms);
-  return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
-}
-
-/** `monthStart` (the first instant of a UTC month) moved by `months`. */
-function addUtcMonths(monthStart: number, months: number): number {
-  const date = new Date(monthStart);
-  return Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + months, 1);
+  return Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + monthsLater, 1);
 }
