@@ -45,6 +45,7 @@ const message = 'GET /v1/accounting/os/sources 200';
 const labels = { method: 'GET', route: '/v1/accounting/os/sources', code: 200 };
 const duration = metrics.httpRequestDuration.labels('GET', '/v1/accounting/os/sources', '200');
 const total = metrics.httpRequestsTotal.labels('GET', '/v1/accounting/os/sources', '200');
+const tallied = metrics.tally.series(metrics.httpRequestsTotal, 'GET', '/v1/accounting/os/sources', '200');
 
 // A real request object, as pino-http sees it.
 const req = await new Promise((resolve) => {
@@ -66,6 +67,10 @@ time('httpMetrics: histogram.observe(labels) + counter.inc(labels)', () => {
 time('httpMetrics with cached label children', () => {
   duration.observe(0.001);
   total.inc();
+});
+time('httpMetrics as recorded: cached histogram child + tallied counter', () => {
+  duration.observe(0.001);
+  tallied.inc();
 });
 time('pino-http per request: logger.child({request_id})', () => logger.child({ request_id: 'abc' }));
 time('pino-http per request: .child({req}) (real IncomingMessage)', () => logger.child({ req }), 2_000);

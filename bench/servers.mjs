@@ -10,7 +10,10 @@
 // which the harness reads from the app first and passes in BENCH_BODY.
 //
 //   bare            plain Express 5 app, same app settings (no etag, no x-powered-by), one
-//                   handler that builds the body and res.json()s it
+//                   handler that builds the body and res.json()s it, served as the BFF serves
+//                   its app (dist/server.js `listen`, with its request/response classes)
+//   bare-plain      the same app served as `app.listen()` would (`http.createServer(app)`):
+//                   what a bare Express app costs without the BFF's server classes
 //   full            createApp() from the built dist with production-like deps (PostgreSQL,
 //                   default process metrics, pino on stdout): the real stack and the real route
 //   full-silent     full with LOG_LEVEL=silent (the request logger still runs; nothing is written)
@@ -30,6 +33,7 @@
 // The process stops on IPC {type: 'stop'}, on SIGTERM/SIGINT, and when the harness goes away
 // (IPC disconnect), so it never outlives the run.
 
+import http from 'node:http';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -91,8 +95,8 @@ async function openDb() {
 
 /** Metric objects that accept every call and record nothing (for full-nometrics). */
 function inertMetrics(real) {
-  const inert = { observe() {}, inc() {}, labels: () => inert };
-  return { registry: real.registry, httpRequestDuration: inert, httpRequestsTotal: inert, policyDecisions: inert };
+  const inert = { observe() {}, inc() {}, labels: () => inert, series: () => inert };
+  return { registry: real.registry, httpRequestDuration: inert, httpRequestsTotal: inert, policyDecisions: inert, tally: inert };
 }
 
 async function buildFull({ logLevel, metricsMode }) {
@@ -143,7 +147,7 @@ async function buildMiddlewareVariant(list) {
   // (one write(2) per ~15 lines instead of one per line), on libuv's thread pool or on the
   // main thread; pino flushes it on a normal exit (a crash loses up to 4 KiB of lines).
   // unbufferedLog: one write(2) per line (pino's default destination), against the app's
-  // default (turnBufferedStdout: one write per event-loop turn).
+  // default (bufferedStdout: one write per 16 KiB or 50 ms).
   const destination = has('bufferedLog') || has('syncBufferedLog')
     ? pino.destination({ dest: 1, sync: has('syncBufferedLog'), minLength: 4096 })
     : has('unbufferedLog') ? pino.destination({ dest: 1, sync: true }) : undefined;
@@ -220,12 +224,13 @@ const STACK = 'requestContext+osPolicyBridge+json+ops';
 
 async function build(variant) {
   if (variant === 'bare') return buildBare();
+  if (variant === 'bare-plain') return { ...buildBare(), plainServer: true };
   if (variant === 'full') return buildFull({ logLevel: 'info', metricsMode: 'real' });
   if (variant === 'full-silent') return buildFull({ logLevel: 'silent', metricsMode: 'real' });
   if (variant === 'full-nometrics') return buildFull({ logLevel: 'info', metricsMode: 'inert' });
   if (variant === 'stack') return buildMiddlewareVariant(STACK);
   if (variant.startsWith('mw:')) return buildMiddlewareVariant(variant.slice(3));
-  throw new Error(`unknown variant "${variant}" (bare, full, full-silent, full-nometrics, stack, mw:<a+b+...>)`);
+  throw new Error(`unknown variant "${variant}" (bare, bare-plain, full, full-silent, full-nometrics, stack, mw:<a+b+...>)`);
 }
 
 /** Median, p99 and max of `samples` (ms). */
@@ -290,8 +295,15 @@ if (!variant || !process.send) {
   process.exit(2);
 }
 
+/** `app` on `http.createServer(app)`, as `app.listen()` serves it, with `listen`'s interface. */
+async function listenPlain(app) {
+  const server = http.createServer(app);
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: server.address().port, drain: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
 const built = await build(variant);
-const running = await listen(built.app, 0, '127.0.0.1');
+const running = built.plainServer ? await listenPlain(built.app) : await listen(built.app, 0, '127.0.0.1');
 
 let stopping = false;
 async function stop(code = 0) {

@@ -19,35 +19,49 @@ export const REDACT_PATHS = [
   'config.exportSigning',
 ];
 
+/** How long a logged line may wait before it is written (unless 16 KiB are waiting first). */
+export const LOG_FLUSH_INTERVAL_MS = 50;
+const LOG_FLUSH_CHARS = 16 * 1024;
+
 let stdout: pino.DestinationStream | undefined;
 
 /**
- * stdout, written once per turn of the event loop: the lines logged in one turn (under load,
- * the lines of many requests) go out in one write(2) instead of one each, which is much of a
- * log line's cost where system calls are expensive (docs/BENCHMARKS.md). A line waits at most
- * for the end of the current turn; the process's `exit` flushes what is left, so only a
- * SIGKILL within that turn can lose lines. One shared stream per process.
+ * stdout, written in batches: lines are kept in memory and written together, in one write(2),
+ * once 16 KiB are waiting or `LOG_FLUSH_INTERVAL_MS` after the first of them, whichever comes
+ * first. Under load that is one system call for about a hundred request lines instead of one
+ * per line or per event-loop turn, which was much of a line's cost where system calls are
+ * expensive (docs/BENCHMARKS.md). The process's `exit` (also after an uncaught exception)
+ * writes what is left, so only a SIGKILL can lose lines: those of the last 50 ms at most.
+ * One shared stream per process; sonic-boom does the writing (partial writes, EAGAIN).
  */
-export function turnBufferedStdout(): pino.DestinationStream {
+export function bufferedStdout(): pino.DestinationStream {
   if (stdout) return stdout;
-  // minLength: sonic-boom keeps lines until flushed (or until 16 KiB, then writes at once).
-  const out = pino.destination({ dest: 1, sync: true, minLength: 16 * 1024 - 1 });
-  let scheduled = false;
+  const out = pino.destination({ dest: 1, sync: true });
+  let pending: string[] = [];
+  let pendingChars = 0;
+  let timer: NodeJS.Timeout | undefined;
   const flush = () => {
-    if (!scheduled) return; // flushed already (logger.flush()), nothing new since
-    scheduled = false;
-    out.flush();
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (pending.length === 0) return;
+    const text = pending.join('');
+    pending = [];
+    pendingChars = 0;
+    out.write(text);
   };
-  process.once('exit', () => out.flushSync());
+  process.once('exit', () => {
+    flush();
+    out.flushSync();
+  });
   const stream = {
     write(line: string) {
-      out.write(line);
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(flush);
-      }
+      pending.push(line);
+      pendingChars += line.length;
+      if (pendingChars >= LOG_FLUSH_CHARS) flush();
+      // Unref'd: waiting lines never keep the process alive; `exit` writes them.
+      else timer ??= setTimeout(flush, LOG_FLUSH_INTERVAL_MS).unref();
     },
-    /** pino's `logger.flush()`: writes what this turn logged now. */
+    /** pino's `logger.flush()`: writes what is waiting now. */
     flush(done?: (err?: Error) => void) {
       flush();
       done?.();
@@ -75,8 +89,8 @@ export function cachedIsoTime(): () => string {
   };
 }
 
-/** The service's root logger: JSON lines on stdout (`turnBufferedStdout`), or on `destination`. */
-export function createLogger(level: string, destination: pino.DestinationStream = turnBufferedStdout()): Logger {
+/** The service's root logger: JSON lines on stdout (`bufferedStdout`), or on `destination`. */
+export function createLogger(level: string, destination: pino.DestinationStream = bufferedStdout()): Logger {
   return pino(
     {
       level,

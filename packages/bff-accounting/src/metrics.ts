@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { CounterTally } from './counterTally.js';
 import { registerSyncMetrics, type SyncMetricsSource } from './syncMetrics.js';
 
 /** The label every request that matched no route shares, so raw URLs never become labels. */
@@ -23,6 +24,8 @@ export interface Metrics {
   readonly httpRequestDuration: Histogram<'method' | 'route' | 'code'>;
   readonly httpRequestsTotal: Counter<'method' | 'route' | 'code'>;
   readonly policyDecisions: Counter<'decision' | 'reason'>;
+  /** Hot-path series of the counters above (`tally.series(metrics.httpRequestsTotal, ...)`), flushed on every read. */
+  readonly tally: CounterTally;
   /** Stops background work (the sync metrics' refresh timer). */
   stop(): void;
 }
@@ -39,6 +42,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
   const stopSyncMetrics = options.syncMetrics ? registerSyncMetrics(registry, options.syncMetrics) : () => undefined;
+  const tally = new CounterTally();
 
   const httpRequestDuration = new Histogram({
     name: 'http_request_duration_seconds',
@@ -53,12 +57,18 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     help: 'HTTP requests answered, by method, route pattern and status code',
     labelNames: ['method', 'route', 'code'] as const,
     registers: [registry],
+    collect() {
+      tally.flush(this);
+    },
   });
   const policyDecisions = new Counter({
     name: 'os_policy_decisions_total',
     help: 'osPolicyBridge decisions on /v1 requests; shadow_deny = would have been denied with enforcement on',
     labelNames: ['decision', 'reason'] as const,
     registers: [registry],
+    collect() {
+      tally.flush(this);
+    },
   });
   // Zero-initialise the known series so rate() and alerts see them before the first event.
   policyDecisions.inc({ decision: 'allow', reason: 'OK' }, 0);
@@ -67,5 +77,5 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     policyDecisions.inc({ decision: 'shadow_deny', reason }, 0);
   }
 
-  return { registry, httpRequestDuration, httpRequestsTotal, policyDecisions, stop: stopSyncMetrics };
+  return { registry, httpRequestDuration, httpRequestsTotal, policyDecisions, tally, stop: stopSyncMetrics };
 }

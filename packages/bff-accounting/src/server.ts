@@ -3,6 +3,45 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 
+/**
+ * The request and response classes of `app`'s server: their instances are born with the
+ * prototypes Express gives every request and response (`app.request`, `app.response`).
+ *
+ * Express 5 re-parents each request and response with `Object.setPrototypeOf` in `app.handle`.
+ * On an object Node built with another prototype, V8 then gives that object a map (hidden
+ * class) of its own, and every property it adds later (Express's `req.res`, `req.next`,
+ * `req.baseUrl`..., our `requestId` and `policy`) makes yet another new map: no two requests
+ * share a shape, and every property access on `req` and `res`, in Express and in our middleware,
+ * misses its inline cache. When the prototype is already the right one, the re-parenting is a
+ * no-op and all requests share their maps (docs/BENCHMARKS.md, "HTTP middleware overhead").
+ *
+ * `app.request` and `app.response` become the classes' prototypes, which inherit from the old
+ * ones, so everything Express and `installRequestLog` put there is still found.
+ */
+export function serverClassesFor(app: Express): ServerClasses {
+  let classes = serverClasses.get(app);
+  if (!classes) {
+    classes = adoptPrototypes(app);
+    serverClasses.set(app, classes);
+  }
+  return classes;
+}
+
+type ServerClasses = http.ServerOptions<typeof http.IncomingMessage, typeof http.ServerResponse>;
+
+/** One pair per app: an app listened on twice keeps its prototypes. */
+const serverClasses = new WeakMap<Express, ServerClasses>();
+
+function adoptPrototypes(app: Express): ServerClasses {
+  class AppRequest extends http.IncomingMessage {}
+  class AppResponse<Request extends http.IncomingMessage = http.IncomingMessage> extends http.ServerResponse<Request> {}
+  Object.setPrototypeOf(AppRequest.prototype, app.request);
+  Object.setPrototypeOf(AppResponse.prototype, app.response);
+  app.request = AppRequest.prototype as Express['request'];
+  app.response = AppResponse.prototype as Express['response'];
+  return { IncomingMessage: AppRequest, ServerResponse: AppResponse };
+}
+
 export interface RunningServer {
   readonly server: http.Server;
   readonly port: number;
@@ -15,7 +54,7 @@ export interface RunningServer {
 
 /** Listens on `host:port` (port 0: any free port) and resolves once bound. */
 export async function listen(app: Express, port: number, host: string): Promise<RunningServer> {
-  const server = http.createServer(app);
+  const server = http.createServer(serverClassesFor(app), app);
   // Longer than a typical load balancer's idle timeout, so the LB closes idle connections first.
   server.keepAliveTimeout = 65_000;
   server.listen(port, host);

@@ -35,7 +35,7 @@ describe('the service logger on stdout', () => {
     expect(JSON.parse(child.stdout[0]!).time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
 
-  it('writes a line by the end of the turn that logged it, without waiting for more lines or an exit', async () => {
+  it('writes a lone line soon after it is logged, without waiting for more lines or an exit', async () => {
     const entry = await script('idle.mjs', `logger.warn('only line');\nsetTimeout(() => undefined, 60_000);`);
     const child = spawnNode(entry, [], {});
     try {
@@ -43,6 +43,21 @@ describe('the service logger on stdout', () => {
     } finally {
       await child.stop();
     }
+  });
+
+  it('lets a process that only logs exit by itself, and writes its lines on the way out', async () => {
+    const entry = await script('done.mjs', `logger.info('first');\nsetTimeout(() => logger.info('last'), 5);`);
+    const child = spawnNode(entry, [], {});
+    expect(await child.exited).toBe(0);
+    expect(child.stdout.filter(Boolean).map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual(['first', 'last']);
+  });
+
+  it('writes the lines logged before an uncaught exception ends the process', async () => {
+    const entry = await script('crash.mjs', `logger.info('before the crash');\nsetTimeout(() => { throw new Error('boom'); }, 5);`);
+    const child = spawnNode(entry, [], {});
+    expect(await child.exited).toBe(1);
+    expect(child.stdout.filter(Boolean).map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual(['before the crash']);
+    expect(child.stderr.join('\n')).toContain('boom');
   });
 });
 

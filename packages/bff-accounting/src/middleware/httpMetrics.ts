@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
-import type { Counter, Histogram } from 'prom-client';
+import type { Histogram } from 'prom-client';
+import type { TalliedSeries } from '../counterTally.js';
 import { UNMATCHED_ROUTE, type Metrics } from '../metrics.js';
 
 /** The Express route pattern that answered (e.g. `/v1/accounting/os/sources/:source`), never the raw URL. */
@@ -11,7 +12,7 @@ function routeLabel(req: Request, res: Response): string {
 
 interface Series {
   duration: Histogram.Internal<'method' | 'route' | 'code'>;
-  total: Counter.Internal;
+  total: TalliedSeries;
 }
 
 /** Records one answered request in `http_request_duration_seconds` and `http_requests_total`. */
@@ -21,7 +22,8 @@ export type HttpRecorder = (req: Request, res: Response, seconds: number) => voi
  * Builds the recorder of the HTTP metrics, labelled by method, route pattern and status code.
  * The labelled series are looked up once per label set and kept: every label is bounded
  * (Node's parser knows a fixed set of methods, routes are patterns, codes are few), and a
- * request then costs one map lookup instead of hashing a label object per metric.
+ * request then costs one map lookup, one histogram observation and an addition (the request
+ * counter is tallied, `CounterTally`), instead of hashing a label object per metric.
  */
 export function createHttpRecorder(metrics: Metrics): HttpRecorder {
   const series = new Map<string, Series>();
@@ -33,7 +35,7 @@ export function createHttpRecorder(metrics: Metrics): HttpRecorder {
     if (!found) {
       found = {
         duration: metrics.httpRequestDuration.labels(req.method, route, code),
-        total: metrics.httpRequestsTotal.labels(req.method, route, code),
+        total: metrics.tally.series(metrics.httpRequestsTotal, req.method, route, code),
       };
       series.set(key, found);
     }

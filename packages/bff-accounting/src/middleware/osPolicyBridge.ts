@@ -49,7 +49,7 @@ export function osPolicyBridge({ policy, routes, metrics }: OsPolicyBridgeOption
   const allowlist = policy.tenantAllowlist ? new Set(policy.tenantAllowlist) : undefined;
   const table = routes.map((route) => ({ route, matches: match(route.path) }));
   // The series every allowed request counts in, looked up once (this runs on every /v1 request).
-  const allowed = metrics.policyDecisions.labels('allow', 'OK');
+  const allowed = metrics.tally.series(metrics.policyDecisions, 'allow', 'OK');
 
   const findRoute = (method: string, path: string): ApiRoute | undefined => {
     const wanted = method === 'HEAD' ? 'GET' : method;

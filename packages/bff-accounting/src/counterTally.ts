@@ -1,0 +1,54 @@
+import type { Counter } from 'prom-client';
+
+/** One labelled series of a counter, incremented on a hot path. */
+export interface TalliedSeries {
+  inc(): void;
+}
+
+interface PendingSeries extends TalliedSeries {
+  readonly child: Counter.Internal;
+  count: number;
+}
+
+/**
+ * Counter increments kept as plain numbers on the hot path and added to their prom-client
+ * counters when those are read: each counter created with `collect() { tally.flush(this) }`
+ * gets its pending counts on every scrape and every `get()`, so what /metrics shows is the
+ * same, while a request pays one addition instead of prom-client's label validation and
+ * hashing on every `inc()` (docs/BENCHMARKS.md). Label sets must be bounded, as for any
+ * series: each is kept for the life of the process, as prom-client keeps its own.
+ */
+export class CounterTally {
+  private readonly pending = new Map<Counter<string>, Map<string, PendingSeries>>();
+
+  /** The series of `counter` with `labelValues` (in the counter's label order); look it up once and keep it. */
+  series<T extends string>(counter: Counter<T>, ...labelValues: string[]): TalliedSeries {
+    let ofCounter = this.pending.get(counter as Counter<string>);
+    if (!ofCounter) {
+      ofCounter = new Map();
+      this.pending.set(counter as Counter<string>, ofCounter);
+    }
+    const key = JSON.stringify(labelValues);
+    let found = ofCounter.get(key);
+    if (!found) {
+      found = {
+        child: counter.labels(...labelValues),
+        count: 0,
+        inc() {
+          this.count++;
+        },
+      };
+      ofCounter.set(key, found);
+    }
+    return found;
+  }
+
+  /** Adds the counts kept for `counter` since the last flush to it. */
+  flush(counter: Counter<string>): void {
+    for (const series of this.pending.get(counter)?.values() ?? []) {
+      if (series.count === 0) continue;
+      series.child.inc(series.count);
+      series.count = 0;
+    }
+  }
+}
