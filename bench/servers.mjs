@@ -26,7 +26,7 @@
 //                   requestContext, osPolicyBridge, json (jsonBody), ops (after the route); plainLogger (the same pino
 //                   options without redaction); silentLog (level silent); inertMetrics (the
 //                   metric objects record nothing); unbufferedLog (a write(2) per line, not per
-//                   event-loop turn as the app does); bufferedLog / syncBufferedLog (pino writes
+//                   16 KiB or 50 ms as the app does); bufferedLog / syncBufferedLog (pino writes
 //                   stdout in 4 KiB chunks, asynchronously / synchronously)
 //
 // The app variants count the database calls they make (reported per request by the harness).

@@ -19,27 +19,34 @@ export const REDACT_PATHS = [
   'config.exportSigning',
 ];
 
-/** How long a logged line may wait before it is written (unless 16 KiB are waiting first). */
-export const LOG_FLUSH_INTERVAL_MS = 50;
+/** How long a logged line may wait before it is written, unless enough lines are waiting. */
+const LOG_FLUSH_INTERVAL_MS = 50;
+/** How much may wait: 16 Ki characters (bytes for ASCII lines). */
 const LOG_FLUSH_CHARS = 16 * 1024;
 
 let stdout: pino.DestinationStream | undefined;
 
 /**
  * stdout, written in batches: lines are kept in memory and written together, in one write(2),
- * once 16 KiB are waiting or `LOG_FLUSH_INTERVAL_MS` after the first of them, whichever comes
- * first. Under load that is one system call for about a hundred request lines instead of one
- * per line or per event-loop turn, which was much of a line's cost where system calls are
- * expensive (docs/BENCHMARKS.md). The process's `exit` (also after an uncaught exception)
- * writes what is left, so only a SIGKILL can lose lines: those of the last 50 ms at most.
- * One shared stream per process; sonic-boom does the writing (partial writes, EAGAIN).
+ * once 16 Ki characters are waiting or 50 ms after the first of them, whichever comes first.
+ * Under load that is one system call for about a hundred request lines instead of one per line
+ * or per event-loop turn, which was much of a line's cost where system calls are expensive
+ * (docs/BENCHMARKS.md, "What was changed"). The process's `exit` (also after an uncaught
+ * exception, and on SIGTERM through the service's shutdown) writes what is waiting, and lines
+ * logged after it are written at once. Lines of the last 50 ms are lost only when the process
+ * ends without its `exit` event: SIGKILL, an abort, or a signal it does not handle. One shared
+ * stream per process; sonic-boom does the writing (partial writes, EAGAIN).
  */
 export function bufferedStdout(): pino.DestinationStream {
   if (stdout) return stdout;
   const out = pino.destination({ dest: 1, sync: true });
+  // A closed stdout (EPIPE) leaves nowhere to log to: drop the lines rather than throw from
+  // whichever call happened to log.
+  out.on('error', () => undefined);
   let pending: string[] = [];
   let pendingChars = 0;
   let timer: NodeJS.Timeout | undefined;
+  let exiting = false;
   const flush = () => {
     if (timer) clearTimeout(timer);
     timer = undefined;
@@ -50,11 +57,16 @@ export function bufferedStdout(): pino.DestinationStream {
     out.write(text);
   };
   process.once('exit', () => {
+    exiting = true;
     flush();
     out.flushSync();
   });
   const stream = {
     write(line: string) {
+      if (exiting) {
+        out.write(line);
+        return;
+      }
       pending.push(line);
       pendingChars += line.length;
       if (pendingChars >= LOG_FLUSH_CHARS) flush();

@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
-import { CounterTally } from './counterTally.js';
+import { CounterTally } from './CounterTally.js';
 import { registerSyncMetrics, type SyncMetricsSource } from './syncMetrics.js';
 
 /** The label every request that matched no route shares, so raw URLs never become labels. */

@@ -3,38 +3,42 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 
+/** The request and response classes `http.createServer` builds its objects with. */
+export type ServerClasses = http.ServerOptions<typeof http.IncomingMessage, typeof http.ServerResponse>;
+
 /**
- * The request and response classes of `app`'s server: their instances are born with the
- * prototypes Express gives every request and response (`app.request`, `app.response`).
+ * Request and response classes for `app`'s server whose instances are born with the prototypes
+ * Express gives every request and response, and, to that end, makes those classes' prototypes
+ * `app.request` and `app.response` (they inherit from the old ones, so everything Express and
+ * `installRequestLog` put there is still found). One pair per app, however often it is called.
  *
- * Express 5 re-parents each request and response with `Object.setPrototypeOf` in `app.handle`.
- * On an object Node built with another prototype, V8 then gives that object a map (hidden
- * class) of its own, and every property it adds later (Express's `req.res`, `req.next`,
- * `req.baseUrl`..., our `requestId` and `policy`) makes yet another new map: no two requests
- * share a shape, and every property access on `req` and `res`, in Express and in our middleware,
- * misses its inline cache. When the prototype is already the right one, the re-parenting is a
- * no-op and all requests share their maps (docs/BENCHMARKS.md, "HTTP middleware overhead").
+ * Why: Express 5 re-parents each request and response with `Object.setPrototypeOf` in
+ * `app.handle`. On an object Node built with another prototype, V8 then gives that object a
+ * map (hidden class) of its own, and every property added later (Express's `req.res`,
+ * `req.next`, `req.baseUrl`..., our `requestId` and `policy`) makes yet another new map: no two
+ * requests share a shape, and every property access on `req` and `res`, in Express, in Node's
+ * http code and in our middleware, misses its inline cache. When the prototype is already the
+ * right one, the re-parenting is a no-op and all requests share their maps: about 4x less CPU
+ * per request (docs/BENCHMARKS.md, "Where the time goes").
  *
- * `app.request` and `app.response` become the classes' prototypes, which inherit from the old
- * ones, so everything Express and `installRequestLog` put there is still found.
+ * Not for an app that is later mounted in another (`parent.use(path, app)`): Express's mount
+ * re-parents `app.request` onto the parent's and would cut the chain. The BFF's app is never
+ * mounted.
  */
-export function serverClassesFor(app: Express): ServerClasses {
-  let classes = serverClasses.get(app);
+export function adoptServerClasses(app: Express): ServerClasses {
+  let classes = adopted.get(app);
   if (!classes) {
-    classes = adoptPrototypes(app);
-    serverClasses.set(app, classes);
+    classes = bornWithAppPrototypes(app);
+    adopted.set(app, classes);
   }
   return classes;
 }
 
-type ServerClasses = http.ServerOptions<typeof http.IncomingMessage, typeof http.ServerResponse>;
+const adopted = new WeakMap<Express, ServerClasses>();
 
-/** One pair per app: an app listened on twice keeps its prototypes. */
-const serverClasses = new WeakMap<Express, ServerClasses>();
-
-function adoptPrototypes(app: Express): ServerClasses {
+function bornWithAppPrototypes(app: Express): ServerClasses {
   class AppRequest extends http.IncomingMessage {}
-  class AppResponse<Request extends http.IncomingMessage = http.IncomingMessage> extends http.ServerResponse<Request> {}
+  class AppResponse<Incoming extends http.IncomingMessage = http.IncomingMessage> extends http.ServerResponse<Incoming> {}
   Object.setPrototypeOf(AppRequest.prototype, app.request);
   Object.setPrototypeOf(AppResponse.prototype, app.response);
   app.request = AppRequest.prototype as Express['request'];
@@ -52,9 +56,13 @@ export interface RunningServer {
   drain(graceMs: number): Promise<void>;
 }
 
-/** Listens on `host:port` (port 0: any free port) and resolves once bound. */
+/**
+ * Listens on `host:port` (port 0: any free port) and resolves once bound. The server builds its
+ * requests and responses with `adoptServerClasses(app)`, which changes `app.request` and
+ * `app.response` (see there).
+ */
 export async function listen(app: Express, port: number, host: string): Promise<RunningServer> {
-  const server = http.createServer(serverClassesFor(app), app);
+  const server = http.createServer(adoptServerClasses(app), app);
   // Longer than a typical load balancer's idle timeout, so the LB closes idle connections first.
   server.keepAliveTimeout = 65_000;
   server.listen(port, host);

@@ -45,11 +45,36 @@ describe('the service logger on stdout', () => {
     }
   });
 
-  it('lets a process that only logs exit by itself, and writes its lines on the way out', async () => {
-    const entry = await script('done.mjs', `logger.info('first');\nsetTimeout(() => logger.info('last'), 5);`);
+  it('lets a process that only logs exit by itself: waiting lines do not keep it alive, its exit writes them', async () => {
+    // "beforeExit" comes when nothing keeps the event loop alive; a waiting line must not.
+    const entry = await script(
+      'done.mjs',
+      `import { writeSync } from 'node:fs';\nprocess.once('beforeExit', () => writeSync(1, 'LOOP EMPTY\\n'));\nlogger.info('first');\nsetTimeout(() => logger.info('last'), 5);`,
+    );
     const child = spawnNode(entry, [], {});
     expect(await child.exited).toBe(0);
-    expect(child.stdout.filter(Boolean).map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual(['first', 'last']);
+    expect(child.stdout.filter(Boolean).map((line) => (line.startsWith('{') ? (JSON.parse(line) as { msg: string }).msg : line))).toEqual([
+      'LOOP EMPTY',
+      'first',
+      'last',
+    ]);
+  });
+
+  it('writes the waiting lines at once when 16 Ki characters are waiting, without waiting for the timer', async () => {
+    // 200 lines of ~200 characters in one turn, then a marker written straight to fd 1: at
+    // least the first 16 Ki characters of lines must already be out when the marker is.
+    const entry = await script(
+      'burst.mjs',
+      `import { writeSync } from 'node:fs';\nfor (let i = 0; i < 200; i++) logger.info({ i, pad: 'x'.repeat(100) }, 'burst');\nwriteSync(1, 'MARK\\n');\nsetTimeout(() => process.exit(0), 200);`,
+    );
+    const child = spawnNode(entry, [], {});
+    expect(await child.exited).toBe(0);
+    const lines = child.stdout.filter(Boolean);
+    const mark = lines.indexOf('MARK');
+    const before = lines.slice(0, mark);
+    expect(before.join('\n').length).toBeGreaterThanOrEqual(16 * 1024 - 300);
+    expect(mark).toBeLessThan(200);
+    expect(lines.filter((line) => line !== 'MARK').map((line) => (JSON.parse(line) as { i: number }).i)).toEqual(Array.from({ length: 200 }, (_, i) => i));
   });
 
   it('writes the lines logged before an uncaught exception ends the process', async () => {

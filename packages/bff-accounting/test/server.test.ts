@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import v8 from 'node:v8';
 import express, { type Express, type Request, type Response } from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
-import { listen, serverClassesFor } from '../src/server.js';
+import { adoptServerClasses, listen } from '../src/server.js';
 import '../src/types.js';
 
 // V8's own view of object shapes: whether two objects share a map (hidden class).
@@ -93,9 +93,17 @@ describe('the HTTP server of the app', () => {
 
   it('keeps one pair of classes per app, however often it is listened on', async () => {
     const app = express();
-    const request = app.request;
-    const classes = serverClassesFor(app);
-    expect(serverClassesFor(app)).toBe(classes);
-    expect(Object.getPrototypeOf(app.request)).toBe(request);
+    const original = app.request;
+    app.get('/', (_req, res) => {
+      res.json({ ok: true });
+    });
+    for (let i = 0; i < 2; i++) {
+      const running = await listen(app, 0, '127.0.0.1');
+      closers.push(() => running.drain(1_000));
+      expect((await fetch(`http://127.0.0.1:${running.port}/`)).status).toBe(200);
+    }
+    expect(adoptServerClasses(app)).toBe(adoptServerClasses(app));
+    // One layer between the classes' prototype and Express's own.
+    expect(Object.getPrototypeOf(app.request)).toBe(original);
   });
 });

@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import type { Histogram } from 'prom-client';
-import type { TalliedSeries } from '../counterTally.js';
+import type { TalliedSeries } from '../CounterTally.js';
 import { UNMATCHED_ROUTE, type Metrics } from '../metrics.js';
 
 /** The Express route pattern that answered (e.g. `/v1/accounting/os/sources/:source`), never the raw URL. */

@@ -1,6 +1,6 @@
 import { Counter, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { CounterTally } from '../src/counterTally.js';
+import { CounterTally } from '../src/CounterTally.js';
 
 function tallied() {
   const registry = new Registry();
@@ -49,5 +49,11 @@ describe('a tallied counter', () => {
     tally.series(counter, 'a', '200').inc();
     tally.series(counter, 'a', '200').inc();
     expect(await registry.metrics()).toContain('probe_total{kind="a",code="200"} 2');
+  });
+
+  it('refuses a counter without a collect hook, rather than lose its counts', () => {
+    const tally = new CounterTally();
+    const plain = new Counter({ name: 'plain_total', help: 'plain', labelNames: ['kind'] as const, registers: [] });
+    expect(() => tally.series(plain, 'a')).toThrow(/collect hook/);
   });
 });

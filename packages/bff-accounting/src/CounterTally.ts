@@ -15,14 +15,20 @@ interface PendingSeries extends TalliedSeries {
  * counters when those are read: each counter created with `collect() { tally.flush(this) }`
  * gets its pending counts on every scrape and every `get()`, so what /metrics shows is the
  * same, while a request pays one addition instead of prom-client's label validation and
- * hashing on every `inc()` (docs/BENCHMARKS.md). Label sets must be bounded, as for any
- * series: each is kept for the life of the process, as prom-client keeps its own.
+ * hashing on every `inc()` (docs/BENCHMARKS.md, "What was changed"). Label sets must be
+ * bounded, as for any series: each is kept for the life of the process, as prom-client keeps
+ * its own. Counts waiting for a read survive `counter.reset()` and `counter.remove()` (they
+ * come back at the next read); nothing in the service resets or removes these counters.
  */
 export class CounterTally {
   private readonly pending = new Map<Counter<string>, Map<string, PendingSeries>>();
 
   /** The series of `counter` with `labelValues` (in the counter's label order); look it up once and keep it. */
   series<T extends string>(counter: Counter<T>, ...labelValues: string[]): TalliedSeries {
+    // Without the hook nothing would ever add the counts to the counter.
+    if (typeof (counter as { collect?: unknown }).collect !== 'function') {
+      throw new Error('CounterTally: the counter has no collect hook calling flush(), so its tallied counts would never be seen');
+    }
     let ofCounter = this.pending.get(counter as Counter<string>);
     if (!ofCounter) {
       ofCounter = new Map();
