@@ -1,4 +1,4 @@
-import type { Counter } from 'prom-client';
+import { Counter, type CounterConfiguration } from 'prom-client';
 
 /** One labelled series of a counter, incremented on a hot path. */
 export interface TalliedSeries {
@@ -12,8 +12,8 @@ interface PendingSeries extends TalliedSeries {
 
 /**
  * Counter increments kept as plain numbers on the hot path and added to their prom-client
- * counters when those are read: each counter created with `collect() { tally.flush(this) }`
- * gets its pending counts on every scrape and every `get()`, so what /metrics shows is the
+ * counters when those are read: a counter made by `tally.counter(...)` gets its pending counts
+ * from its `collect` hook on every scrape and every `get()`, so what /metrics shows is the
  * same, while a request pays one addition instead of prom-client's label validation and
  * hashing on every `inc()` (docs/BENCHMARKS.md, "What was changed"). Label sets must be
  * bounded, as for any series: each is kept for the life of the process, as prom-client keeps
@@ -23,16 +23,25 @@ interface PendingSeries extends TalliedSeries {
 export class CounterTally {
   private readonly pending = new Map<Counter<string>, Map<string, PendingSeries>>();
 
+  /** A prom-client counter whose `collect` hook adds this tally's counts for it. */
+  counter<T extends string>(configuration: Omit<CounterConfiguration<T>, 'collect'>): Counter<T> {
+    const flush = (counter: Counter<string>) => this.flush(counter);
+    const counter = new Counter<T>({
+      ...configuration,
+      collect() {
+        flush(this);
+      },
+    });
+    this.pending.set(counter as Counter<string>, new Map());
+    return counter;
+  }
+
   /** The series of `counter` with `labelValues` (in the counter's label order); look it up once and keep it. */
   series<T extends string>(counter: Counter<T>, ...labelValues: string[]): TalliedSeries {
-    // Without the hook nothing would ever add the counts to the counter.
-    if (typeof (counter as { collect?: unknown }).collect !== 'function') {
-      throw new Error('CounterTally: the counter has no collect hook calling flush(), so its tallied counts would never be seen');
-    }
-    let ofCounter = this.pending.get(counter as Counter<string>);
+    const ofCounter = this.pending.get(counter as Counter<string>);
+    // Only counters made by `counter()` have the collect hook that adds the counts.
     if (!ofCounter) {
-      ofCounter = new Map();
-      this.pending.set(counter as Counter<string>, ofCounter);
+      throw new Error('CounterTally: the counter was not made by this tally, so no collect hook would ever add its tallied counts');
     }
     const key = JSON.stringify(labelValues);
     let found = ofCounter.get(key);
@@ -50,7 +59,7 @@ export class CounterTally {
   }
 
   /** Adds the counts kept for `counter` since the last flush to it. */
-  flush(counter: Counter<string>): void {
+  private flush(counter: Counter<string>): void {
     for (const series of this.pending.get(counter)?.values() ?? []) {
       if (series.count === 0) continue;
       series.child.inc(series.count);

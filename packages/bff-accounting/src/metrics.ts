@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Histogram, Registry, type Counter } from 'prom-client';
 import { CounterTally } from './CounterTally.js';
 import { registerSyncMetrics, type SyncMetricsSource } from './syncMetrics.js';
 
@@ -52,23 +52,17 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
-  const httpRequestsTotal = new Counter({
+  const httpRequestsTotal = tally.counter({
     name: 'http_requests_total',
     help: 'HTTP requests answered, by method, route pattern and status code',
     labelNames: ['method', 'route', 'code'] as const,
     registers: [registry],
-    collect() {
-      tally.flush(this);
-    },
   });
-  const policyDecisions = new Counter({
+  const policyDecisions = tally.counter({
     name: 'os_policy_decisions_total',
     help: 'osPolicyBridge decisions on /v1 requests; shadow_deny = would have been denied with enforcement on',
     labelNames: ['decision', 'reason'] as const,
     registers: [registry],
-    collect() {
-      tally.flush(this);
-    },
   });
   // Zero-initialise the known series so rate() and alerts see them before the first event.
   policyDecisions.inc({ decision: 'allow', reason: 'OK' }, 0);

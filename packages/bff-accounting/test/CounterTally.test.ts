@@ -5,15 +5,7 @@ import { CounterTally } from '../src/CounterTally.js';
 function tallied() {
   const registry = new Registry();
   const tally = new CounterTally();
-  const counter = new Counter({
-    name: 'probe_total',
-    help: 'probe',
-    labelNames: ['kind', 'code'] as const,
-    registers: [registry],
-    collect() {
-      tally.flush(this);
-    },
-  });
+  const counter = tally.counter({ name: 'probe_total', help: 'probe', labelNames: ['kind', 'code'] as const, registers: [registry] });
   return { registry, tally, counter };
 }
 
