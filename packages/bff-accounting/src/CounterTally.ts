@@ -25,14 +25,9 @@ export class CounterTally {
 
   /** A prom-client counter whose `collect` hook adds this tally's counts for it. */
   counter<T extends string>(configuration: Omit<CounterConfiguration<T>, 'collect'>): Counter<T> {
-    const flush = (counter: Counter<string>) => this.flush(counter);
-    const counter = new Counter<T>({
-      ...configuration,
-      collect() {
-        flush(this);
-      },
-    });
-    this.pending.set(counter as Counter<string>, new Map());
+    const series = new Map<string, PendingSeries>();
+    const counter = new Counter<T>({ ...configuration, collect: () => addPendingCounts(series) });
+    this.pending.set(counter as Counter<string>, series);
     return counter;
   }
 
@@ -57,13 +52,13 @@ export class CounterTally {
     }
     return found;
   }
+}
 
-  /** Adds the counts kept for `counter` since the last flush to it. */
-  private flush(counter: Counter<string>): void {
-    for (const series of this.pending.get(counter)?.values() ?? []) {
-      if (series.count === 0) continue;
-      series.child.inc(series.count);
-      series.count = 0;
-    }
+/** Adds the counts kept for `series` since the last read to their counters. */
+function addPendingCounts(series: Map<string, PendingSeries>): void {
+  for (const pending of series.values()) {
+    if (pending.count === 0) continue;
+    pending.child.inc(pending.count);
+    pending.count = 0;
   }
 }
