@@ -16,6 +16,7 @@ const dist = (path) => new URL(`packages/bff-accounting/dist/${path}`, root).hre
 const bffRequire = createRequire(new URL('packages/bff-accounting/package.json', root));
 const pino = bffRequire('pino');
 const { createLogger, createMetrics } = await import(dist('app.js'));
+const { infoAccessLine } = await import(dist('logger.js'));
 
 const devNull = () => pino.destination({ dest: openSync('/dev/null', 'w'), sync: true });
 const logger = createLogger('info', devNull());
@@ -77,4 +78,6 @@ time('pino-http per request: .child({req}) (real IncomingMessage)', () => logger
 time('  same on a LOG_LEVEL=silent logger', () => silent.child({ req }), 2_000);
 time('log line: logger.info(line, msg), service logger (redaction)', () => logger.info(line(), message));
 time('log line: same pino options without redaction', () => unredacted.info(line(), message));
+const accessLine = infoAccessLine(logger);
+time('log line: the access line template (infoAccessLine), as the app writes it', () => accessLine(line(), message));
 process.stdout.write(`{req} binding: ${logger.child({ req })[pino.symbols.chindingsSym].length} characters of JSON per request\n`);

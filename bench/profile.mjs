@@ -2,10 +2,11 @@
 //
 // Reads a V8 CPU profile written by `pnpm bench --cpu-prof` and charges every sample to the
 // middleware that caused it: walking the sample's stack from the leaf up, the first frame
-// that belongs to a known middleware (or its own library: body-parser) wins, so `pino` called
-// by logRequest counts as the request logger, `randomUUID` as requestContext, and a 'close'
-// listener as the module whose function it calls. Middlewares call each other through the router's next(), so a router
-// frame met first stops the walk: that sample is Express's dispatch, not the caller's.
+// that belongs to a known middleware (or its own library: body-parser) wins, so the line
+// writer called by the access log (createAccessLog) counts as the request logger, `randomUUID`
+// as requestContext, and a 'close' listener as the module whose function it calls.
+// Middlewares call each other through the router's next(), so a router frame met first stops
+// the walk: that sample is Express's dispatch, not the caller's.
 // Samples under no middleware are charged by their leaf frame (Express, Node's http/net
 // code, native code, GC). Prints one table per profile.
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { cachedIsoTime } from '../src/logger.js';
+import { cachedIsoTime, createLogger, infoAccessLine } from '../src/logger.js';
 import { spawnNode } from '../../../test/support/process.js';
 
 // The built logger, as the service runs it (stdout is the real fd 1 of a child process).
@@ -100,5 +100,56 @@ describe('the log line timestamp', () => {
     expect(time()).toBe(',"time":"2026-12-04T16:37:49.124Z"');
     vi.setSystemTime(new Date('2026-12-05T00:00:00.000Z'));
     expect(time()).toBe(pino.stdTimeFunctions.isoTime());
+  });
+});
+
+describe('the access line template (infoAccessLine)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** A logger made by `createLogger` whose lines are kept in memory. */
+  function capturedLogger(level: string) {
+    const lines: string[] = [];
+    const logger = createLogger(level, { write: (line: string) => void lines.push(line) });
+    return { logger, lines };
+  }
+
+  const awkwardUrls = [
+    '/v1/accounting/os/sources?x=1',
+    '/v1/accounting/audit?q=%22quoted%22&q2="raw"',
+    '/v1/a\\b/%s/%d',
+    '/v1/accounting/audit?q=한빛상사 영수증',
+    '/v1/\u0001\u001f/tab\there',
+  ];
+
+  it.each(awkwardUrls)('writes, byte for byte, the line pino writes for the same fields: %s', (url) => {
+    vi.useFakeTimers({ now: new Date('2026-12-05T10:11:12.345Z'), toFake: ['Date'] });
+    const { logger, lines } = capturedLogger('info');
+    const fields = { request_id: 'req-"1"', method: 'GET', url, status: 200, duration_ms: 3 };
+    const message = `GET ${url} 200`;
+    infoAccessLine(logger)!(fields, message);
+    logger.info(fields, message);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toBe(lines[1]);
+    expect(JSON.parse(lines[0]!)).toEqual({ level: 'info', time: '2026-12-05T10:11:12.345Z', service: 'bff-accounting', ...fields, msg: message });
+  });
+
+  it('writes nothing when the logger is above info, and follows a level changed later', () => {
+    const { logger, lines } = capturedLogger('warn');
+    const write = infoAccessLine(logger)!;
+    const fields = { request_id: 'r', method: 'GET', url: '/x', status: 200, duration_ms: 0 };
+    write(fields, 'GET /x 200');
+    expect(lines).toEqual([]);
+    logger.level = 'info';
+    write(fields, 'GET /x 200');
+    expect(lines).toHaveLength(1);
+  });
+
+  it('is only there for loggers made by createLogger: a child or a foreign pino logs through pino', () => {
+    const { logger } = capturedLogger('info');
+    expect(infoAccessLine(logger)).toBeTypeOf('function');
+    expect(infoAccessLine(logger.child({ request_id: 'x' }))).toBeUndefined();
+    expect(infoAccessLine(pino())).toBeUndefined();
   });
 });

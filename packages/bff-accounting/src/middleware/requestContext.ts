@@ -4,7 +4,7 @@ import type { Metrics } from '../metrics.js';
 import type { Lifecycle } from '../readiness.js';
 import { createHttpRecorder } from './httpMetrics.js';
 import { resolveRequestId } from './requestId.js';
-import { accessLogger, logRequest } from './requestLogger.js';
+import { createAccessLog } from './requestLogger.js';
 
 const STARTED = Symbol('started');
 
@@ -26,7 +26,7 @@ export interface RequestContextOptions {
  */
 export function requestContext({ logger, metrics, lifecycle }: RequestContextOptions): RequestHandler {
   const record = createHttpRecorder(metrics);
-  const accessLog = accessLogger(logger);
+  const accessLog = createAccessLog(logger);
   // One listener function for every request (`this` is the response), rather than a closure
   // and a `once` wrapper per request: 'close' is emitted once per response anyway.
   function onClose(this: TimedResponse) {
@@ -34,7 +34,7 @@ export function requestContext({ logger, metrics, lifecycle }: RequestContextOpt
     const elapsedMs = performance.now() - this[STARTED];
     // An abandoned request is logged, not counted: its status code was never sent.
     if (this.writableFinished) record(req, this, elapsedMs / 1_000);
-    logRequest(accessLog, req, this, elapsedMs);
+    accessLog(req, this, elapsedMs);
   }
   return (req, res, next) => {
     (res as TimedResponse)[STARTED] = performance.now();

@@ -1,5 +1,5 @@
 import type { Express, Request, Response } from 'express';
-import type { Logger } from '../logger.js';
+import { infoAccessLine, type AccessLineFields, type Logger } from '../logger.js';
 
 const REQUEST_LOG = Symbol('requestLog');
 
@@ -22,27 +22,27 @@ export function installRequestLog(app: Express, logger: Logger): void {
   });
 }
 
-/**
- * The logger of the per-request lines: `logger` without its redaction pass, which costs about
- * half of writing a line (docs/BENCHMARKS.md). Safe because those lines hold only the fixed
- * fields `logRequest` writes, never a header or a body; everything else keeps redaction.
- */
-export function accessLogger(logger: Logger): Logger {
-  return logger.child({}, { redact: { paths: [] } });
-}
+/** Writes the one access line of a request whose response is done or abandoned. */
+export type AccessLog = (req: Request, res: Response, durationMs: number) => void;
 
 /**
- * Writes the one JSON line of a request: `{request_id, method, url, status, duration_ms}` and
- * the message `"GET /path 200"`, at `info`, or `error` from 500. A request the client
- * abandoned before the response was complete logs at `warn` with `aborted: true`. Never a
- * header, so never a credential.
+ * The access log of `logger`: one JSON line per request, `{request_id, method, url, status,
+ * duration_ms}` and the message `"GET /path 200"`, at `info`, or `error` from 500. A request
+ * the client abandoned before the response was complete logs at `warn` with `aborted: true`.
+ * Never a header, so never a credential; that is why these lines skip the redaction pass,
+ * which costs about half of writing a line (docs/BENCHMARKS.md). The `info` lines, nearly all
+ * of them, go through `infoAccessLine`'s template when `logger` has one.
  */
-export function logRequest(logger: Logger, req: Request, res: Response, durationMs: number): void {
-  const url = req.originalUrl;
-  const status = res.statusCode;
-  const line = { request_id: req.requestId, method: req.method, url, status, duration_ms: Math.round(durationMs) };
-  const message = `${req.method} ${url} ${status}`;
-  if (!res.writableFinished) logger.warn({ ...line, aborted: true }, `${message} (aborted by the client)`);
-  else if (status >= 500) logger.error(line, message);
-  else logger.info(line, message);
+export function createAccessLog(logger: Logger): AccessLog {
+  const plain = logger.child({}, { redact: { paths: [] } });
+  const info = infoAccessLine(logger) ?? ((line: AccessLineFields, message: string) => plain.info(line, message));
+  return (req, res, durationMs) => {
+    const url = req.originalUrl;
+    const status = res.statusCode;
+    const line = { request_id: req.requestId, method: req.method, url, status, duration_ms: Math.round(durationMs) };
+    const message = `${req.method} ${url} ${status}`;
+    if (!res.writableFinished) plain.warn({ ...line, aborted: true }, `${message} (aborted by the client)`);
+    else if (status >= 500) plain.error(line, message);
+    else info(line, message);
+  };
 }
