@@ -14,6 +14,11 @@
 //
 // Percentiles are computed from every 2xx sample (autocannon's own histogram has 1 ms
 // resolution, too coarse here).
+//
+// Open loop only: `"samples": true` adds every 2xx answer as [due, latency from due, latency
+// from sent] (due in epoch ms, `performance.timeOrigin` based, so a caller can cut out a time
+// window); SIGTERM ends the run
+// early: no more requests are sent, those in flight are awaited, and the result is printed.
 
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -43,14 +48,15 @@ function summarize(samples) {
 
 const round = (ms) => Math.round(ms * 1000) / 1000;
 
-async function openLoop({ url, headers = {}, rate, durationSeconds, timeoutMs = 10_000, maxInFlight = 256 }) {
+async function openLoop({ url, headers = {}, rate, durationSeconds, timeoutMs = 10_000, maxInFlight = 256, samples = false }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: maxInFlight });
   const target = new URL(url);
-  const total = Math.round(rate * durationSeconds);
+  let total = Math.round(rate * durationSeconds);
   const intervalMs = 1_000 / rate;
   const fromDue = [];
   const fromSent = [];
   const lag = [];
+  const timeline = [];
   const statuses = {};
   const errors = {};
   let inFlight = 0;
@@ -97,6 +103,7 @@ async function openLoop({ url, headers = {}, rate, durationSeconds, timeoutMs = 
           if (res.statusCode >= 200 && res.statusCode < 300) {
             fromDue.push(now - due);
             fromSent.push(now - sentAt);
+            if (samples) timeline.push([round(performance.timeOrigin + due), round(now - due), round(now - sentAt)]);
           }
           settle();
         });
@@ -116,6 +123,10 @@ async function openLoop({ url, headers = {}, rate, durationSeconds, timeoutMs = 
     if (sent < total) setTimeout(tick, Math.max(0, Math.min(1, start + sent * intervalMs - performance.now())));
   };
   setTimeout(tick, 20);
+  process.once('SIGTERM', () => {
+    total = sent;
+    if (finished >= total) allSettled();
+  });
   await done;
   const wallSeconds = (performance.now() - start) / 1_000;
   agent.destroy();
@@ -135,6 +146,7 @@ async function openLoop({ url, headers = {}, rate, durationSeconds, timeoutMs = 
     latencyMs: summarize(fromDue),
     serviceMs: summarize(fromSent),
     scheduleLagMs: summarize(lag),
+    ...(samples ? { samples: timeline } : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { loadMigrations, readSyncMetrics, runMigrations, type Db } from '@accounting/data-pg';
+import { ReconRunner, rulesForTenant, type ReconEngine } from '@accounting/service-core-accounting';
 import { createApp } from '../../packages/bff-accounting/src/app.js';
 import { loadConfig, type Config } from '../../packages/bff-accounting/src/config.js';
 import { createLogger } from '../../packages/bff-accounting/src/logger.js';
@@ -30,6 +31,8 @@ export interface TestApp {
   metrics: Metrics;
   logs: LogCapture;
   lifecycle: Lifecycle;
+  /** The app's reconciliation runner (not polling: a POST runs its run at once); `stop()` it when done. */
+  reconRuns: ReconRunner;
 }
 
 /**
@@ -39,7 +42,7 @@ export interface TestApp {
 export async function buildTestApp(
   db: Db,
   env: Record<string, string> = {},
-  options: { migrate?: boolean } = {},
+  options: { migrate?: boolean; reconEngine?: ReconEngine } = {},
 ): Promise<TestApp> {
   const migrations = await loadMigrations();
   if (options.migrate ?? true) await runMigrations(db, migrations);
@@ -50,6 +53,12 @@ export async function buildTestApp(
   const metrics = createMetrics({ defaultMetrics: false, syncMetrics: { read: () => readSyncMetrics(db), logger } });
   const lifecycle: Lifecycle = { shuttingDown: false };
   const readiness = createReadinessCheck(db, migrations, lifecycle, 1_000);
-  const app = createApp({ config, db, logger, metrics, readiness, lifecycle });
-  return { app, config, metrics, logs, lifecycle };
+  const reconRuns = new ReconRunner({
+    db,
+    rulesFor: (tenant) => rulesForTenant(config.recon.autoMatchLimits, tenant),
+    log: logger.child({ component: 'recon_runs' }),
+    ...(options.reconEngine ? { engine: options.reconEngine } : {}),
+  });
+  const app = createApp({ config, db, logger, metrics, readiness, lifecycle, reconRuns });
+  return { app, config, metrics, logs, lifecycle, reconRuns };
 }

@@ -10,7 +10,7 @@ import { build } from 'vite';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningBankSandbox } from '@accounting/bank-sandbox-sim';
 import type { ReconSuggestion } from '@accounting/hud-client';
-import { BankSandboxAdapter, backofficeAuditLink, requestManualReview, rulesForTenant, runReconciliation, syncExternalSource } from '@accounting/service-core-accounting';
+import { BankSandboxAdapter, backofficeAuditLink, requestManualReview, syncExternalSource } from '@accounting/service-core-accounting';
 import { DEMO_BROKEN_SOURCE, seedDemoBrokenSource, seedDemoManualReviews } from '../../bff-accounting/src/demoBackoffice.js';
 import { seedDemoLedger } from '../../bff-accounting/src/demoLedger.js';
 import { buildTestApp } from '../../../test/support/app.js';
@@ -83,7 +83,8 @@ beforeAll(async () => {
   expect((await syncExternalSource(schema.db, adapter, { tenant: 'default', source: 'bank_sbx', connectionId: 'conn_default' }, sync)).status).toBe('succeeded');
   expect((await syncExternalSource(schema.db, adapter, { tenant: 'default', source: DEMO_BROKEN_SOURCE.source, connectionId: DEMO_BROKEN_SOURCE.connectionId }, sync)).status).toBe('failed');
   await seedDemoLedger(schema.db, 'default', 'bank_sbx');
-  await runReconciliation(schema.db, 'default', { rules: rulesForTenant({}, 'default') });
+  const run = await t.reconRuns.submit({ tenant: 'default', requestedBy: 'test' });
+  expect((await t.reconRuns.waitFor('default', run.run_id)).status).toBe('succeeded');
   expect(await seedDemoManualReviews(schema.db, 'default', 'bank_sbx')).toBe(25);
   await requestManualReview(schema.db, { tenant: 'default', role: 'operator', userId: 'hud.kim' }, { subjectType: 'bank_transaction', subjectId: NEEDLE.subjectId, reason: NEEDLE.reason });
 

@@ -9,6 +9,8 @@ export interface RequestLogEntry {
   path: string;
   route: 'accounts' | 'sync' | 'other';
   connection_id: string | null;
+  /** The `cursor` a sync request sent (`null` for a full sync, and for other routes). */
+  cursor: string | null;
   /** Whether an `Authorization` header was present (not whether it was right). */
   authorization: boolean;
   /** False while the request is in flight. */
@@ -18,8 +20,8 @@ export interface RequestLogEntry {
   fault: FaultType | null;
 }
 
-export type RequestArrival = Omit<RequestLogEntry, 'done' | 'status' | 'fault'>;
-export type RequestOutcome = Pick<RequestLogEntry, 'connection_id' | 'status' | 'fault'>;
+export type RequestArrival = Omit<RequestLogEntry, 'cursor' | 'done' | 'status' | 'fault'>;
+export type RequestOutcome = Pick<RequestLogEntry, 'connection_id' | 'cursor' | 'status' | 'fault'>;
 
 /** The last `limit` contract requests in order of arrival, so tests can count attempts. */
 export class RequestLog {
@@ -29,7 +31,7 @@ export class RequestLog {
 
   /** Logs a request as it arrives; call the returned function once its connection closes. */
   start(arrival: RequestArrival): (outcome: RequestOutcome) => void {
-    const entry: RequestLogEntry = { ...arrival, done: false, status: null, fault: null };
+    const entry: RequestLogEntry = { ...arrival, cursor: null, done: false, status: null, fault: null };
     this.items.push(entry);
     if (this.items.length > this.limit) this.items.splice(0, this.items.length - this.limit);
     return (outcome) => {

@@ -145,10 +145,10 @@ describe('faults over supertest', () => {
     for (let i = 0; i < 3; i++) await postSync(app);
     await request(app).get('/v1/connections/conn_default/accounts');
     expect(sandbox.requestLog.entries()).toEqual([
-      { at: '2026-11-22T03:10:00Z', method: 'POST', path: '/v1/transactions/sync', route: 'sync', connection_id: 'conn_default', authorization: true, done: true, status: 500, fault: 'server_error' },
-      { at: '2026-11-22T03:10:00Z', method: 'POST', path: '/v1/transactions/sync', route: 'sync', connection_id: 'conn_default', authorization: true, done: true, status: 500, fault: 'server_error' },
-      { at: '2026-11-22T03:10:00Z', method: 'POST', path: '/v1/transactions/sync', route: 'sync', connection_id: 'conn_default', authorization: true, done: true, status: 200, fault: null },
-      { at: '2026-11-22T03:10:00Z', method: 'GET', path: '/v1/connections/conn_default/accounts', route: 'accounts', connection_id: 'conn_default', authorization: false, done: true, status: 401, fault: null },
+      { at: '2026-11-22T03:10:00Z', method: 'POST', path: '/v1/transactions/sync', route: 'sync', connection_id: 'conn_default', cursor: null, authorization: true, done: true, status: 500, fault: 'server_error' },
+      { at: '2026-11-22T03:10:00Z', method: 'POST', path: '/v1/transactions/sync', route: 'sync', connection_id: 'conn_default', cursor: null, authorization: true, done: true, status: 500, fault: 'server_error' },
+      { at: '2026-11-22T03:10:00Z', method: 'POST', path: '/v1/transactions/sync', route: 'sync', connection_id: 'conn_default', cursor: null, authorization: true, done: true, status: 200, fault: null },
+      { at: '2026-11-22T03:10:00Z', method: 'GET', path: '/v1/connections/conn_default/accounts', route: 'accounts', connection_id: 'conn_default', cursor: null, authorization: false, done: true, status: 401, fault: null },
     ]);
     expect(JSON.stringify(sandbox.requestLog.entries())).not.toContain(TOKEN);
   });

@@ -1,9 +1,10 @@
 import express, { type Express, type RequestHandler } from 'express';
 import type { Db } from '@accounting/data-pg';
+import type { ReconRunner } from '@accounting/service-core-accounting';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
-import { errorHandler, notFound } from './middleware/errors.js';
+import { errorHandler, notFound, requireDatabasePrepared } from './middleware/errors.js';
 import { jsonBody } from './middleware/jsonBody.js';
 import { osPolicyBridge } from './middleware/osPolicyBridge.js';
 import { requestContext } from './middleware/requestContext.js';
@@ -27,17 +28,25 @@ export interface AppDeps {
   metrics: Metrics;
   readiness: () => Promise<ReadinessReport>;
   lifecycle: Lifecycle;
+  /** Takes the reconciliation runs the API queues (`main` also starts its polling). */
+  reconRuns: ReconRunner;
 }
 
 /**
  * What runs ahead of every route, as one layer (each layer costs every request a dispatch):
- * the request context for all requests, then the policy gate and the JSON body for `/v1`.
+ * the request context for all requests, then the policy gate, the start-up gate (503 until the
+ * database is migrated) and the JSON body for `/v1`.
  * `bench/servers.mjs` measures exactly this.
  */
 export function aheadOfRoutes({ config, logger, metrics, lifecycle }: Pick<AppDeps, 'config' | 'logger' | 'metrics' | 'lifecycle'>): RequestHandler {
   return inSeries(
     requestContext({ logger, metrics, lifecycle }),
-    underPrefix('/v1', osPolicyBridge({ policy: config.policy, routes: Object.values(API_ROUTES), metrics }), jsonBody(config.requestBodyLimit)),
+    underPrefix(
+      '/v1',
+      osPolicyBridge({ policy: config.policy, routes: Object.values(API_ROUTES), metrics }),
+      requireDatabasePrepared(lifecycle.databasePrepared),
+      jsonBody(config.requestBodyLimit),
+    ),
   );
 }
 
@@ -53,7 +62,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(createAuditRouter({ db }));
   app.use(createSourcesRouter({ db, config }));
   app.use(createExportsRouter({ db, config }));
-  app.use(createReconRouter({ db, config }));
+  app.use(createReconRouter({ db, reconRuns: deps.reconRuns }));
   // After the API: the /v1 requests, which are the traffic, never walk through it.
   app.use(createOpsRouter({ metrics, readiness: deps.readiness, exports: config.exportSigning.secret ? 'enabled' : 'disabled' }));
 

@@ -64,10 +64,17 @@ const schema = z
       .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
       .optional(),
     DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+    DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+    DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+    DB_LOCK_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
+    DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
     PGLITE_DATA_DIR: z.string().default('.data/pglite'),
     REQUEST_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/, 'must look like 100kb or 1mb').default('1mb'),
     SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
     SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
+    HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(120_000).default(10_000),
+    HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
+    HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(10).max(100_000).default(1_000),
     OS_POLICY_BRIDGE_ENFORCE: z.enum(['true', 'false']).transform((value) => value === 'true').default(true),
     OS_ROLE_MAP_JSON: jsonVariable(
       z.record(z.string().min(1), z.enum(INTERNAL_ROLES, `roles must map to one of ${INTERNAL_ROLES.join(', ')}`)),
@@ -102,10 +109,14 @@ const schema = z
     BACKOFFICE_IDENTITY_PICKER: flag.optional(),
     EXPORT_SIGN_SECRET: signingSecret.optional(),
     EXPORT_SIGN_SECRET_PREV: signingSecret.optional(),
+    EXPORT_MAX_CONCURRENT: z.coerce.number().int().min(1).max(64).default(2),
   })
   .superRefine((env, ctx) => {
     if (env.USE_PG && !env.DATABASE_URL) {
       ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'is required when USE_PG=1' });
+    }
+    if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
+      ctx.addIssue({ code: 'custom', path: ['HTTP_HEADERS_TIMEOUT_MS'], message: 'must not be more than HTTP_REQUEST_TIMEOUT_MS' });
     }
   });
 
@@ -117,12 +128,31 @@ export interface Config {
   readonly host: string;
   readonly logLevel: Env['LOG_LEVEL'];
   readonly database:
-    | { readonly kind: 'pg'; readonly url: string; readonly poolMax: number }
+    | {
+        readonly kind: 'pg';
+        readonly url: string;
+        readonly poolMax: number;
+        /** How long to wait for a connection (new or from the pool) before answering 503. */
+        readonly connectTimeoutMs: number;
+        /** `statement_timeout`, `lock_timeout`, `idle_in_transaction_session_timeout` of every connection (0: none). */
+        readonly statementTimeoutMs: number;
+        readonly lockTimeoutMs: number;
+        readonly idleInTransactionTimeoutMs: number;
+      }
     | { readonly kind: 'pglite'; readonly dataDir: string };
   readonly requestBodyLimit: string;
   readonly shutdownGraceMs: number;
   /** On SIGTERM, keep serving (with /ready at 503) this long before draining, so load balancers notice. */
   readonly shutdownDelayMs: number;
+  /** What the HTTP server accepts from clients (`listen` in server.ts). */
+  readonly http: {
+    /** How long a client may take to send its request headers. */
+    readonly headersTimeoutMs: number;
+    /** How long a client may take to send its whole request; never limits a response (an export streams on). */
+    readonly requestTimeoutMs: number;
+    /** Open connections at most; idle keep-alive ones are closed to make room from nine tenths on. */
+    readonly maxConnections: number;
+  };
   /** How often the `external_sync_*` metrics are read from the database; 0: at every scrape. */
   readonly syncMetricsRefreshMs: number;
   readonly policy: {
@@ -177,6 +207,10 @@ export interface Config {
     readonly secret: string | undefined;
     readonly previousSecret: string | undefined;
   };
+  readonly exports: {
+    /** Audit exports streaming at once in this process; more answer 429 EXPORTS_BUSY. */
+    readonly maxConcurrent: number;
+  };
 }
 
 /** Raised for a bad environment; its message is one line naming each bad variable. */
@@ -212,11 +246,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     database:
       e.USE_PG && e.DATABASE_URL
-        ? { kind: 'pg', url: e.DATABASE_URL, poolMax: e.DB_POOL_MAX }
+        ? {
+            kind: 'pg',
+            url: e.DATABASE_URL,
+            poolMax: e.DB_POOL_MAX,
+            connectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
+            statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
+            lockTimeoutMs: e.DB_LOCK_TIMEOUT_MS,
+            idleInTransactionTimeoutMs: e.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+          }
         : { kind: 'pglite', dataDir: e.PGLITE_DATA_DIR },
     requestBodyLimit: e.REQUEST_BODY_LIMIT,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
+    http: {
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      maxConnections: e.HTTP_MAX_CONNECTIONS,
+    },
     syncMetricsRefreshMs: e.SYNC_METRICS_REFRESH_MS,
     policy: {
       enforce: e.OS_POLICY_BRIDGE_ENFORCE,
@@ -247,5 +294,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       identityPicker: e.BACKOFFICE_IDENTITY_PICKER ?? e.BANK_SBX_EMBEDDED,
     },
     exportSigning: { secret: e.EXPORT_SIGN_SECRET, previousSecret: e.EXPORT_SIGN_SECRET_PREV },
+    exports: { maxConcurrent: e.EXPORT_MAX_CONCURRENT },
   });
 }

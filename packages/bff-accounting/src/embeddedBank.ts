@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Db } from '@accounting/data-pg';
-import { BankSandboxAdapter, rulesForTenant, runReconciliation } from '@accounting/service-core-accounting';
+import { BankSandboxAdapter, type ReconRunner } from '@accounting/service-core-accounting';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { DEMO_BROKEN_SOURCE, seedDemoBrokenSource, seedDemoManualReviews } from './demoBackoffice.js';
@@ -17,7 +17,7 @@ export interface EmbeddedBank {
  * the sync worker's loop in-process, so a new user sees transactions and a live os/sources
  * without any other step. Never used in production (`BANK_SBX_EMBEDDED` is off by default).
  */
-export async function startEmbeddedBank(config: Config, db: Db, logger: Logger): Promise<EmbeddedBank> {
+export async function startEmbeddedBank(config: Config, db: Db, logger: Logger, reconRuns: ReconRunner): Promise<EmbeddedBank> {
   const { startBankSandbox } = await import('@accounting/bank-sandbox-sim');
   const token = randomBytes(24).toString('hex');
   const connectionIds = [...new Set(Object.values(config.bankSandbox.connections))];
@@ -53,8 +53,13 @@ export async function startEmbeddedBank(config: Config, db: Db, logger: Logger):
       for (const tenant of Object.keys(config.bankSandbox.connections)) {
         const seeded = await seedDemoLedger(db, tenant, BANK_SBX_SOURCE);
         const reviews = await seedDemoManualReviews(db, tenant, BANK_SBX_SOURCE);
-        const recon = await runReconciliation(db, tenant, { rules: rulesForTenant(config.recon.autoMatchLimits, tenant) });
-        log.info({ tenant, seeded_entries: seeded, seeded_reviews: reviews, ...recon.by_status }, 'embedded reconciliation run');
+        // The same runs as the API's: incremental, the engine on its own thread.
+        const queued = await reconRuns.submit({ tenant, requestedBy: 'system' });
+        const recon = await reconRuns.waitFor(tenant, queued.run_id, 250);
+        log.info(
+          { tenant, seeded_entries: seeded, seeded_reviews: reviews, run_id: recon.run_id, status: recon.status, mode: recon.mode, ...recon.summary?.by_status },
+          'embedded reconciliation run',
+        );
       }
     } catch (err) {
       log.error({ err }, 'embedded sync failed');

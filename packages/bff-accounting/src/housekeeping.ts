@@ -1,4 +1,4 @@
-import { deleteExpiredIdempotencyKeys, pruneSyncRuns, type Db } from '@accounting/data-pg';
+import { deleteExpiredIdempotencyKeys, pruneReconRuns, pruneSyncRuns, type Db } from '@accounting/data-pg';
 import { dispatchFeedbackOnce } from '@accounting/service-core-accounting';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
@@ -6,13 +6,15 @@ import type { Logger } from './logger.js';
 const HOUR_MS = 3_600_000;
 /** Sync run history kept for os/sources and investigations; totals live on in external_sync_state. */
 const SYNC_RUN_RETENTION_DAYS = 30;
+/** Finished reconciliation runs kept for their pollers and investigations. */
+const RECON_RUN_RETENTION_DAYS = 30;
 const FEEDBACK_POLL_MS = 2_000;
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /**
- * The BFF's background jobs: purge idempotency keys past their 30-day retention and sync runs
- * older than 30 days (at start and hourly), and, when `FEEDBACK_WEBHOOK_URL` is set, deliver queued feedback cases. Several
+ * The BFF's background jobs: purge idempotency keys past their 30-day retention, and sync runs
+ * and finished reconciliation runs older than 30 days (at start and hourly), and, when `FEEDBACK_WEBHOOK_URL` is set, deliver queued feedback cases. Several
  * replicas running them at once is safe (idempotent DELETE; leased outbox rows). Returns stop().
  */
 export function startBackgroundJobs(db: Db, config: Config, logger: Logger): () => void {
@@ -20,7 +22,10 @@ export function startBackgroundJobs(db: Db, config: Config, logger: Logger): () 
     try {
       const deleted = await deleteExpiredIdempotencyKeys(db);
       const pruned = await pruneSyncRuns(db, SYNC_RUN_RETENTION_DAYS);
-      if (deleted + pruned > 0) logger.info({ idempotency_keys: deleted, sync_runs: pruned }, 'housekeeping: purged expired rows');
+      const reconRuns = await pruneReconRuns(db, RECON_RUN_RETENTION_DAYS);
+      if (deleted + pruned + reconRuns > 0) {
+        logger.info({ idempotency_keys: deleted, sync_runs: pruned, recon_runs: reconRuns }, 'housekeeping: purged expired rows');
+      }
     } catch (err) {
       logger.warn({ err: { message: message(err) } }, 'housekeeping: could not purge expired rows');
     }

@@ -1,22 +1,19 @@
-import { createPgDb, createPgliteDb, loadMigrations, readSyncMetrics, runMigrations, type Db } from '@accounting/data-pg';
+import { createPgliteDb, loadMigrations, readSyncMetrics, type Db } from '@accounting/data-pg';
+import { ReconRunner, rulesForTenant } from '@accounting/service-core-accounting';
 import { createApp } from './app.js';
+import { connectPostgres } from './database.js';
 import { startEmbeddedBank } from './embeddedBank.js';
 import { startBackgroundJobs } from './housekeeping.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { prepareDatabase } from './prepareDatabase.js';
 import { createReadinessCheck, type Lifecycle } from './readiness.js';
 import { listen } from './server.js';
 import { seedConfiguredSources } from './worker/syncWorker.js';
 
-async function openDatabase(config: Config, logger: Logger): Promise<Db> {
-  if (config.database.kind === 'pg') {
-    return createPgDb({
-      connectionString: config.database.url,
-      max: config.database.poolMax,
-      onIdleError: (err) => logger.warn({ err: { message: err.message } }, 'idle database connection lost'),
-    });
-  }
+function openDatabase(config: Config, logger: Logger, onAvailabilityChange: (available: boolean) => void): Promise<Db> | Db {
+  if (config.database.kind === 'pg') return connectPostgres(config.database, logger, { onAvailabilityChange });
   return createPgliteDb(config.database.dataDir);
 }
 
@@ -48,22 +45,43 @@ async function main(): Promise<void> {
 
   const logger = createLogger(config.logLevel);
   logPolicyPosture(config, logger);
-  const db = await openDatabase(config, logger);
-  const migrations = await loadMigrations();
-  const { applied, unknown } = await runMigrations(db, migrations);
-  logger.info({ applied, database: db.description }, `migrations: ${applied.length} applied, ${migrations.length} known`);
-  if (unknown.length > 0) logger.warn({ unknown }, 'the database has migrations this release does not know (newer release ran?)');
-
-  const lifecycle: Lifecycle = { shuttingDown: false };
-  await seedConfiguredSources(db, config, logger);
+  let databaseAvailable = (_available: boolean): void => undefined;
+  const db = await openDatabase(config, logger, (available) => databaseAvailable(available));
   const metrics = createMetrics({
     syncMetrics: { read: () => readSyncMetrics(db), logger, refreshIntervalMs: config.syncMetricsRefreshMs },
   });
+  databaseAvailable = (available) => metrics.databaseAvailable.set(available ? 1 : 0);
+  const migrations = await loadMigrations();
+
+  // The database may be down while the BFF starts (a failover, a restart): it listens anyway,
+  // not ready, and prepares the database as soon as it answers.
+  const database = prepareDatabase(db, migrations, logger, () => seedConfiguredSources(db, config, logger));
+  const lifecycle: Lifecycle = { shuttingDown: false, databasePrepared: database.isPrepared };
   const readiness = createReadinessCheck(db, migrations, lifecycle);
-  const app = createApp({ config, db, logger, metrics, readiness, lifecycle });
-  const stopBackgroundJobs = startBackgroundJobs(db, config, logger);
-  const embedded = config.bankSandbox.embedded ? await startEmbeddedBank(config, db, logger) : undefined;
-  const running = await listen(app, config.port, config.host);
+  const reconRuns = new ReconRunner({
+    db,
+    rulesFor: (tenant) => rulesForTenant(config.recon.autoMatchLimits, tenant),
+    log: logger.child({ component: 'recon_runs' }),
+  });
+  const app = createApp({ config, db, logger, metrics, readiness, lifecycle, reconRuns });
+
+  let stopBackgroundJobs = () => undefined as void;
+  let embedded: Awaited<ReturnType<typeof startEmbeddedBank>> | undefined;
+  const startServices = async () => {
+    stopBackgroundJobs = startBackgroundJobs(db, config, logger);
+    reconRuns.start();
+    if (config.bankSandbox.embedded) embedded = await startEmbeddedBank(config, db, logger, reconRuns);
+  };
+  // When the database answers at once, everything is in place before the port opens.
+  if (await database.firstAttempt) await startServices();
+  else {
+    metrics.databaseAvailable.set(0);
+    database.prepared.then(startServices).catch((err: unknown) => {
+      process.stderr.write(`bff-accounting: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    });
+  }
+  const running = await listen(app, config.port, config.host, config.http);
   logger.info(
     { port: running.port, host: config.host, database: db.description },
     `bff-accounting listening on http://${config.host}:${running.port} (database: ${db.description})`,
@@ -76,9 +94,11 @@ async function main(): Promise<void> {
     // Keep accepting while probes and load balancers see /ready fail, then stop and drain.
     if (config.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
     await running.drain(config.shutdownGraceMs);
+    database.stop();
     stopBackgroundJobs();
     metrics.stop();
     await embedded?.stop();
+    await reconRuns.stop();
     await db.close();
     logger.info('stopped');
     process.exit(0);

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Histogram, Registry, type Counter } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Histogram, Registry, type Counter } from 'prom-client';
 import { CounterTally } from './CounterTally.js';
 import { registerSyncMetrics, type SyncMetricsSource } from './syncMetrics.js';
 
@@ -24,6 +24,8 @@ export interface Metrics {
   readonly httpRequestDuration: Histogram<'method' | 'route' | 'code'>;
   readonly httpRequestsTotal: Counter<'method' | 'route' | 'code'>;
   readonly policyDecisions: Counter<'decision' | 'reason'>;
+  /** 1 while the database answers, 0 from a statement that found it unavailable until one succeeds. */
+  readonly databaseAvailable: Gauge;
   /** Hot-path series of the counters above (`tally.series(metrics.httpRequestsTotal, ...)`), flushed on every read. */
   readonly tally: CounterTally;
   /** Stops background work (the sync metrics' refresh timer). */
@@ -71,5 +73,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     policyDecisions.inc({ decision: 'shadow_deny', reason }, 0);
   }
 
-  return { registry, httpRequestDuration, httpRequestsTotal, policyDecisions, tally, stop: stopSyncMetrics };
+  const databaseAvailable = new Gauge({
+    name: 'bff_database_available',
+    help: '1 while the database answers; 0 after a statement found it unavailable (down, failing over, timed out, pool exhausted) until one succeeds',
+    registers: [registry],
+  });
+  databaseAvailable.set(1);
+
+  return { registry, httpRequestDuration, httpRequestsTotal, policyDecisions, databaseAvailable, tally, stop: stopSyncMetrics };
 }

@@ -1,5 +1,6 @@
-import { createPgDb, loadMigrations, runMigrations } from '@accounting/data-pg';
+import { loadMigrations, runMigrations } from '@accounting/data-pg';
 import { ConfigError, loadConfig } from './config.js';
+import { connectPostgres } from './database.js';
 import { createLogger } from './logger.js';
 
 /**
@@ -22,11 +23,7 @@ export async function migrate(env: NodeJS.ProcessEnv = process.env): Promise<num
   }
 
   const logger = createLogger(config.logLevel).child({ component: 'migrate' });
-  const db = createPgDb({
-    connectionString: config.database.url,
-    max: 2,
-    onIdleError: (err) => logger.warn({ err: { message: err.message } }, 'idle database connection lost'),
-  });
+  const db = connectPostgres(config.database, logger, { max: 2, logAvailability: false });
   try {
     const migrations = await loadMigrations();
     const { applied, unknown } = await runMigrations(db, migrations);

@@ -10,6 +10,11 @@ export type ExportsStatus = 'enabled' | 'disabled';
 export interface Lifecycle {
   /** Set on SIGTERM/SIGINT: `/ready` turns 503 so the load balancer stops sending traffic. */
   shuttingDown: boolean;
+  /**
+   * Whether the start-up migrations are applied (`prepareDatabase`); until then the data routes
+   * answer 503 DATABASE_UNAVAILABLE. Absent: prepared before the app was built (tests).
+   */
+  databasePrepared?: () => boolean;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

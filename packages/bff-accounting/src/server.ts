@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Express } from 'express';
 
 /** The request and response classes `http.createServer` builds its objects with. */
@@ -56,15 +56,62 @@ export interface RunningServer {
   drain(graceMs: number): Promise<void>;
 }
 
+/** What one server accepts from its clients (config `HTTP_*`); an omitted limit keeps Node's default. */
+export interface ServerLimits {
+  /** How long a client may take to send the request headers; then 408 and the connection is closed. */
+  readonly headersTimeoutMs?: number;
+  /**
+   * How long a client may take to send the whole request (headers and body); then 408. Only the
+   * request: a response, e.g. a long export stream, may take as long as it needs.
+   */
+  readonly requestTimeoutMs?: number;
+  /** Open connections at most; beyond, new ones are refused (see `reclaimIdleNearCap`). */
+  readonly maxConnections?: number;
+}
+
+/** How often Node looks for requests past their timeouts (its default, 30 s, would let a slow client stay that much longer). */
+const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
+
 /**
- * Listens on `host:port` (port 0: any free port) and resolves once bound. The server builds its
- * requests and responses with `adoptServerClasses(app)`, which changes `app.request` and
- * `app.response` (see there).
+ * Keep-alive connections stay open 65 s after their last request, so near the cap most of them
+ * may be idle, held by a load balancer's pool, while new clients are refused. From nine tenths of
+ * the cap on, each new connection closes the idle ones (never one with a request in progress or
+ * one that has not sent its first request yet), and so does a connection refused at the cap;
+ * their clients reconnect when they need to.
  */
-export async function listen(app: Express, port: number, host: string): Promise<RunningServer> {
-  const server = http.createServer(adoptServerClasses(app), app);
+function reclaimIdleNearCap(server: http.Server, maxConnections: number): void {
+  const watermark = Math.ceil(maxConnections * 0.9);
+  let open = 0;
+  server.on('connection', (socket: Socket) => {
+    open++;
+    socket.once('close', () => open--);
+    if (open >= watermark) server.closeIdleConnections();
+  });
+  server.on('drop', () => server.closeIdleConnections());
+}
+
+/**
+ * Listens on `host:port` (port 0: any free port) with `limits`, and resolves once bound. The
+ * server builds its requests and responses with `adoptServerClasses(app)`, which changes
+ * `app.request` and `app.response` (see there).
+ */
+export async function listen(app: Express, port: number, host: string, limits: ServerLimits = {}): Promise<RunningServer> {
+  const { headersTimeoutMs, requestTimeoutMs, maxConnections } = limits;
+  const server = http.createServer(
+    {
+      ...adoptServerClasses(app),
+      ...(headersTimeoutMs !== undefined ? { headersTimeout: headersTimeoutMs } : {}),
+      ...(requestTimeoutMs !== undefined ? { requestTimeout: requestTimeoutMs } : {}),
+      connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_INTERVAL_MS, headersTimeoutMs ?? Infinity),
+    },
+    app,
+  );
   // Longer than a typical load balancer's idle timeout, so the LB closes idle connections first.
   server.keepAliveTimeout = 65_000;
+  if (maxConnections !== undefined) {
+    server.maxConnections = maxConnections;
+    reclaimIdleNearCap(server, maxConnections);
+  }
   server.listen(port, host);
   await once(server, 'listening');
   const bound = (server.address() as AddressInfo).port;

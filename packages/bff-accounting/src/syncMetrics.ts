@@ -54,7 +54,7 @@ export function registerSyncMetrics(registry: Registry, { read, logger, refreshI
     { name: 'external_sync_last_ts_seconds', type: 'gauge', pick: (r) => r.last_success_seconds, help: 'Unix time of the last successful external sync run, per tenant and source' },
     { name: 'external_sync_errors_total', type: 'counter', pick: (r) => r.errors_total, help: 'Failed external sync runs, per tenant and source (monotonic)' },
     { name: 'external_sync_runs_total', type: 'counter', pick: (r) => r.runs_total, help: 'External sync runs, succeeded or failed, per tenant and source (monotonic)' },
-    { name: 'external_sync_rows_total', type: 'counter', pick: (r) => r.rows_synced_total, help: 'Transactions added, modified or removed by successful external sync runs (monotonic)' },
+    { name: 'external_sync_rows_total', type: 'counter', pick: (r) => r.rows_synced_total, help: 'Transactions added, modified or removed by external sync runs, failed ones included (monotonic)' },
     { name: 'external_sync_last_run_duration_seconds', type: 'gauge', pick: (r) => r.last_run_seconds, help: 'Duration of the last external sync run, per tenant and source' },
   ];
   for (const spec of specs) {

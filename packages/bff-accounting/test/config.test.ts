@@ -21,11 +21,33 @@ describe('loadConfig', () => {
     expect(config.policy.tenantAllowlist).toBeUndefined();
     expect(config.policy.roleMap).toEqual({ viewer: 'viewer', operator: 'operator', auditor: 'auditor', admin: 'admin' });
     expect(Object.isFrozen(config.policy)).toBe(true);
+    expect(config.exports.maxConcurrent).toBe(2);
   });
 
   it('uses PostgreSQL when USE_PG=1 and DATABASE_URL is set', () => {
     const config = loadConfig({ USE_PG: '1', DATABASE_URL: 'postgres://app:app@localhost:5432/app' });
-    expect(config.database).toEqual({ kind: 'pg', url: 'postgres://app:app@localhost:5432/app', poolMax: 10 });
+    expect(config.database).toEqual({
+      kind: 'pg',
+      url: 'postgres://app:app@localhost:5432/app',
+      poolMax: 10,
+      connectTimeoutMs: 5_000,
+      statementTimeoutMs: 30_000,
+      lockTimeoutMs: 10_000,
+      idleInTransactionTimeoutMs: 60_000,
+    });
+  });
+
+  it('reads the database timeouts, 0 turning one off', () => {
+    const config = loadConfig({
+      USE_PG: '1',
+      DATABASE_URL: 'postgres://app:app@localhost:5432/app',
+      DB_CONNECT_TIMEOUT_MS: '1500',
+      DB_STATEMENT_TIMEOUT_MS: '0',
+      DB_LOCK_TIMEOUT_MS: '2500',
+      DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: '45000',
+    });
+    expect(config.database).toMatchObject({ connectTimeoutMs: 1_500, statementTimeoutMs: 0, lockTimeoutMs: 2_500, idleInTransactionTimeoutMs: 45_000 });
+    expect(() => loadConfig({ DB_STATEMENT_TIMEOUT_MS: '-1' })).toThrow(/DB_STATEMENT_TIMEOUT_MS/);
   });
 
   it('treats an empty variable as unset (Helm renders unset values as "")', () => {
@@ -61,6 +83,7 @@ describe('loadConfig', () => {
     [{ BANK_SBX_BASE: 'ftp://bank' }, /BANK_SBX_BASE: must be an http\(s\) URL/],
     [{ BANK_SBX_CONNECTIONS_JSON: '{"default":"conn with spaces"}' }, /BANK_SBX_CONNECTIONS_JSON: connection ids/],
     [{ PUSHGATEWAY_URL: 'pushgateway:9091' }, /PUSHGATEWAY_URL: must be an http\(s\) URL/],
+    [{ EXPORT_MAX_CONCURRENT: '0' }, /EXPORT_MAX_CONCURRENT: /],
   ])('rejects %j with one line naming the variable', (env, message) => {
     const text = configError(env);
     expect(text).toMatch(message);
@@ -73,6 +96,21 @@ describe('loadConfig', () => {
     expect(text).toMatch(/EXPORT_SIGN_SECRET: must be at least 32 bytes/);
     expect(text).toMatch(/EXPORT_SIGN_SECRET_PREV: must be at least 32 bytes/);
     expect(text).not.toContain(secret);
+  });
+
+  it('limits the HTTP server by default: 10 s for headers, 30 s for a request, 1,000 connections', () => {
+    expect(loadConfig({}).http).toEqual({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxConnections: 1_000 });
+    expect(loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '5000', HTTP_REQUEST_TIMEOUT_MS: '60000', HTTP_MAX_CONNECTIONS: '200' }).http).toEqual({
+      headersTimeoutMs: 5_000,
+      requestTimeoutMs: 60_000,
+      maxConnections: 200,
+    });
+  });
+
+  it('refuses a headers timeout longer than the request timeout, naming the variable', () => {
+    expect(configError({ HTTP_HEADERS_TIMEOUT_MS: '40000', HTTP_REQUEST_TIMEOUT_MS: '30000' })).toContain(
+      'HTTP_HEADERS_TIMEOUT_MS: must not be more than HTTP_REQUEST_TIMEOUT_MS',
+    );
   });
 
   it('does not echo the bad JSON value itself', () => {

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { appendAuditEvent, readAuditClock, readAuditExportBatches, type AuditExportRow, type Db } from '@accounting/data-pg';
 import { createExportKeyring, startAuditExport, type ExportKeyring } from '@accounting/service-core-accounting';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildTestApp, type TestApp } from '../../../test/support/app.js';
 import { createTestSchema, type TestSchema } from '../../../test/support/postgres.js';
 import { spawnBff, spawnNode } from '../../../test/support/process.js';
@@ -442,6 +442,210 @@ describe('HEAD /v1/accounting/exports/audit', () => {
     expect(res.headers['content-type']).toBe('text/csv; charset=utf-8; header=present');
     expect(res.headers['x-export-id']).toBeUndefined();
     expect(await auditRows('default', 'export_created')).toHaveLength(created);
+  });
+});
+
+/** Counts turns of the event loop (one `setImmediate` callback per turn) until stopped. */
+function countTurns(): { turns: () => number; stop: () => void } {
+  let turns = 0;
+  let running = true;
+  const tick = () => {
+    turns += 1;
+    if (running) setImmediate(tick);
+  };
+  setImmediate(tick);
+  return { turns: () => turns, stop: () => (running = false) };
+}
+
+describe('yielding between slices', () => {
+  it('serializes each batch of 1,000 rows in slices, with an event-loop turn before each, so other requests run in between', async () => {
+    const counter = countTurns();
+    const answeredAt: number[] = [];
+    const timed = {
+      ...schema.db,
+      async query(text, params) {
+        const result = await schema.db.query(text, params);
+        if (text.includes('ORDER BY audit_events.ts, audit_events.id')) answeredAt.push(counter.turns());
+        return result;
+      },
+    } as Db;
+    const keyring = createExportKeyring({ secret: OLD_SECRET, previousSecret: undefined }) as ExportKeyring;
+    const exp = await startAuditExport(timed, keyring, { tenant: 'default', role: 'auditor' }, { format: 'ndjson', to: '2025-12-31T00:00:00Z' }, { sliceRows: 100 });
+    const writtenAt: number[] = [];
+    const sink = new Writable({ write: (_chunk: Buffer, _encoding, done) => (writtenAt.push(counter.turns()), done()) });
+    const receipt = await exp.writeTo(sink);
+    counter.stop();
+    expect(receipt?.rows).toBe(2_406);
+    expect(writtenAt).toHaveLength(Math.ceil(1_000 / 100) * 2 + Math.ceil(406 / 100));
+    // The first batch's 10 slices: each waited for a turn of its own after the query answered.
+    const firstBatch = writtenAt.slice(0, 10);
+    expect(firstBatch[0]).toBeGreaterThan(answeredAt[0] as number);
+    for (let i = 1; i < firstBatch.length; i++) expect(firstBatch[i]).toBeGreaterThan(firstBatch[i - 1] as number);
+  });
+
+  it('signs an export read in batches of 7 and written in slices of 3 exactly as one read and written whole', async () => {
+    const keyring = createExportKeyring({ secret: OLD_SECRET, previousSecret: undefined }) as ExportKeyring;
+    const range = { format: 'csv', to: '2025-12-31T00:00:00Z' } as const;
+    const collect = async (options: { batchSize?: number; sliceRows?: number }) => {
+      const chunks: Buffer[] = [];
+      const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => (chunks.push(chunk), done()) });
+      const receipt = await (await startAuditExport(schema.db, keyring, { tenant: 'default', role: 'auditor' }, range, options)).writeTo(sink);
+      return { body: Buffer.concat(chunks), chunks: chunks.length, signature: receipt?.signature as string };
+    };
+    const small = await collect({ batchSize: 7, sliceRows: 3 });
+    const whole = await collect({ batchSize: 5_000, sliceRows: 5_000 });
+    // 343 batches of 7 rows, each in slices of 3 + 3 + 1, then 5 rows in 3 + 2.
+    expect(small.chunks).toBe(343 * 3 + 2);
+    expect(small.body.equals(whole.body)).toBe(true);
+    expect(small.signature).toBe(whole.signature);
+    expect((await verify(t.app, small.body, small.signature)).body).toMatchObject({ valid: true, key: 'current' });
+  });
+});
+
+/** `db` whose first query matching `pattern` waits until `open()`; every other query passes straight through. */
+function holdingDb(db: Db, pattern: RegExp): { db: Db; reached: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  let reach!: () => void;
+  const reached = new Promise<void>((resolve) => {
+    reach = resolve;
+  });
+  let held = false;
+  return {
+    db: {
+      ...db,
+      async query(text, params) {
+        if (!held && pattern.test(text)) {
+          held = true;
+          reach();
+          await gate;
+        }
+        return db.query(text, params);
+      },
+    } as Db,
+    reached,
+    open,
+  };
+}
+
+/** `db` whose first query matching `pattern` fails; later ones succeed. */
+function failingOnceDb(db: Db, pattern: RegExp): Db {
+  let failed = false;
+  return {
+    ...db,
+    async query(text, params) {
+      if (!failed && pattern.test(text)) {
+        failed = true;
+        throw new Error('connection terminated unexpectedly');
+      }
+      return db.query(text, params);
+    },
+  } as Db;
+}
+
+/** A request to `port` whose response is handed over as soon as its headers arrive; the body is left unread. */
+function openExport(port: number, path: string, headers: Record<string, string>): { request: http.ClientRequest; response: Promise<http.IncomingMessage> } {
+  const request = http.get({ host: '127.0.0.1', port, path, headers });
+  const response = new Promise<http.IncomingMessage>((resolve, reject) => {
+    request.once('response', resolve);
+    request.once('error', reject);
+  });
+  return { request, response };
+}
+
+/** The rest of `res`'s body, and its trailers. */
+async function readToEnd(res: http.IncomingMessage): Promise<{ body: Buffer; trailers: NodeJS.Dict<string> }> {
+  const parts: Buffer[] = [];
+  for await (const chunk of res) parts.push(chunk as Buffer);
+  return { body: Buffer.concat(parts), trailers: res.trailers };
+}
+
+describe('with EXPORT_MAX_CONCURRENT=1', () => {
+  /** The app on `db`, allowed one export at a time, listening on a port of its own. */
+  async function limitedApp(db: Db) {
+    const limited = await buildTestApp(db, { EXPORT_SIGN_SECRET: OLD_SECRET, EXPORT_MAX_CONCURRENT: '1' });
+    const server = http.createServer(limited.app);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    servers.push(server);
+    return { ...limited, port: (server.address() as AddressInfo).port };
+  }
+  const servers: http.Server[] = [];
+  afterAll(() => {
+    for (const server of servers) {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  it('answers a second export while one streams 429 EXPORTS_BUSY with Retry-After, runs and records nothing for it, and serves HEAD', async () => {
+    const held = holdingDb(schema.db, /\(ts, id\) > /);
+    const limited = await limitedApp(held.db);
+    const first = openExport(limited.port, exportPath(), auditor);
+    expect((await first.response).statusCode).toBe(200);
+    await held.reached;
+
+    const busy = await request(limited.app).get(exportPath({ format: 'csv' })).set(auditor).set('X-Request-Id', 'busy-export-1');
+    expect(busy.status).toBe(429);
+    expect(busy.headers['retry-after']).toBe('5');
+    expect(busy.headers['x-export-id']).toBeUndefined();
+    expect(busy.body).toEqual({ error_code: 'EXPORTS_BUSY', message: expect.stringContaining('retry'), request_id: 'busy-export-1' });
+    const head = await request(limited.app).head(exportPath()).set(auditor);
+    expect(head.status).toBe(200);
+
+    held.open();
+    const { body, trailers } = await readToEnd(await first.response);
+    expect((await verify(t.app, body, trailers['x-export-signature'] as string)).body).toMatchObject({ valid: true });
+
+    const { rows } = await schema.db.query(`SELECT 1 FROM audit_events WHERE request_id = 'busy-export-1'`);
+    expect(rows).toHaveLength(0);
+    await vi.waitFor(() => expect(limited.logs.lines.find((line) => line.request_id === 'busy-export-1')).toBeDefined());
+    expect(limited.logs.lines.filter((line) => line.request_id === 'busy-export-1')).toEqual([
+      expect.objectContaining({ level: 'info', status: 429 }),
+    ]);
+    const metrics = (await request(limited.app).get('/metrics')).text;
+    expect(metrics).toMatch(/http_requests_total\{[^}]*code="429"[^}]*\} 1/);
+    expect(metrics).not.toMatch(/http_requests_total\{[^}]*code="5\d\d"/);
+  });
+
+  it('takes a new export once the one before has completed', async () => {
+    const limited = await limitedApp(schema.db);
+    expect((await rawGet(limited.app, exportPath({ to: '2025-01-01T00:00:01Z' }), auditor)).status).toBe(200);
+    const next = openExport(limited.port, exportPath(), auditor);
+    expect((await next.response).statusCode).toBe(200);
+    await readToEnd(await next.response);
+    const after = openExport(limited.port, exportPath({ format: 'csv' }), auditor);
+    expect((await after.response).statusCode).toBe(200);
+    await readToEnd(await after.response);
+  });
+
+  it('takes a new export once the client of the one before has disconnected midway', async () => {
+    const held = holdingDb(schema.db, /\(ts, id\) > /);
+    const limited = await limitedApp(held.db);
+    const first = openExport(limited.port, exportPath(), { ...auditor, 'X-Request-Id': 'gone-export-1' });
+    expect((await first.response).statusCode).toBe(200);
+    await held.reached;
+    expect((await request(limited.app).get(exportPath()).set(auditor)).status).toBe(429);
+
+    first.request.destroy();
+    await vi.waitFor(async () => expect((await request(limited.app).get(exportPath({ to: '2025-01-01T00:00:01Z' })).set(auditor)).status).toBe(200));
+    held.open();
+    await vi.waitFor(async () => {
+      const { rows } = await schema.db.query<{ details: { reason: string } }>(
+        `SELECT details FROM audit_events WHERE request_id = 'gone-export-1' AND action = 'export_aborted'`,
+      );
+      expect(rows[0]?.details.reason).toBe('client_closed');
+    });
+  });
+
+  it('takes a new export once the one before has failed midway', async () => {
+    const limited = await limitedApp(failingOnceDb(schema.db, /\(ts, id\) > /));
+    await expect(rawGet(limited.app, exportPath(), auditor)).rejects.toThrow();
+    const res = await rawGet(limited.app, exportPath(), auditor);
+    expect(res.status).toBe(200);
+    expect((await verify(t.app, res.body, res.trailers['x-export-signature'] as string)).body).toMatchObject({ valid: true });
   });
 });
 

@@ -222,7 +222,12 @@ describe('the running app and the document', () => {
     expect(ledger.body.next_cursor).toEqual(expect.any(String));
     expectDocumented(ledger, ...at(API_ROUTES.listLedgerEntries));
 
-    expectDocumented(await request(t.app).post('/v1/accounting/recon/run').set(admin).send({}).expect(200), ...at(API_ROUTES.runRecon));
+    const accepted = await request(t.app).post('/v1/accounting/recon/run').set(admin).send({}).expect(202);
+    expectDocumented(accepted, ...at(API_ROUTES.runRecon));
+    await t.reconRuns.waitFor('default', accepted.body.run_id);
+    expectDocumented(await request(t.app).get(accepted.headers.location as string).set(admin).expect(200), ...at(API_ROUTES.getReconRun));
+    const unknownRun = await request(t.app).get('/v1/accounting/recon/runs/00000000-0000-4000-8000-000000000000').set(admin).expect(404);
+    expectDocumented(unknownRun, ...at(API_ROUTES.getReconRun));
     const suggestions = await request(t.app).get('/v1/accounting/recon/suggestions').set(admin).expect(200);
     expectDocumented(suggestions, ...at(API_ROUTES.listReconSuggestions));
     const items = suggestions.body.items as { id: string; transaction: { external_id: string }; candidates: unknown[] }[];

@@ -18,8 +18,8 @@ afterAll(async () => {
   await schema?.drop();
 });
 
-describe('/ready against a database that goes away', () => {
-  it('answers 503 DATABASE_UNAVAILABLE while the database is unreachable and 200 again when it returns', async () => {
+describe('/ready and the data routes against a database that goes away', () => {
+  it('answers 503 (NOT_READY on /ready, DATABASE_UNAVAILABLE with Retry-After on the data routes) while the database is unreachable and 200 again when it returns', async () => {
     const viaProxy = new URL(TEST_DATABASE_URL);
     viaProxy.host = `127.0.0.1:${proxy.port}`;
     const db = schema.connect({ connectionString: viaProxy.toString(), connectionTimeoutMillis: 500 });
@@ -34,10 +34,23 @@ describe('/ready against a database that goes away', () => {
     expect(JSON.stringify(down.body)).not.toContain(String(proxy.port));
     expect((await request(app).get('/health')).status).toBe(200);
 
+    // The data routes say the same, in the one error shape, with when to retry: not a 500.
+    const data = await request(app).get('/v1/accounting/audit').set({ 'X-Tenant': 'default', 'X-User-Role': 'operator' });
+    expect(data.status).toBe(503);
+    expect(data.headers['retry-after']).toMatch(/^\d+$/);
+    expect(data.body).toEqual({
+      error_code: 'DATABASE_UNAVAILABLE',
+      reason: 'unreachable',
+      message: expect.stringContaining('retry later'),
+      request_id: expect.any(String),
+    });
+
     await proxy.start();
     const back = await request(app).get('/ready');
     expect(back.status).toBe(200);
     expect(back.body.status).toBe('ready');
+    const served = await request(app).get('/v1/accounting/audit').set({ 'X-Tenant': 'default', 'X-User-Role': 'operator' });
+    expect(served.status).toBe(200);
   });
 
   it('answers 503 MIGRATIONS_PENDING on a database that was not migrated', async () => {

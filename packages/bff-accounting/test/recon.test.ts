@@ -60,6 +60,27 @@ async function suggestions(query = '', headers = operator) {
 }
 const byTx = async (externalId: string) => (await suggestions()).find((s) => s.transaction.external_id === externalId);
 
+interface Run {
+  run_id: string;
+  status: string;
+  mode: string | null;
+  summary: { rules_version: string; transactions: number; entries: number; written: number; by_status: Record<string, number> } | null;
+  error: { code: string; message: string } | null;
+}
+
+/** POST recon/run (202), then polls the run until it succeeded or failed, as a client does. */
+async function runRecon(headers = operator, body: object = {}): Promise<Run> {
+  const accepted = await request(t.app).post('/v1/accounting/recon/run').set(headers).send(body);
+  expect(accepted.status).toBe(202);
+  expect(accepted.headers.location).toBe(`/v1/accounting/recon/runs/${accepted.body.run_id}`);
+  for (;;) {
+    const res = await request(t.app).get(accepted.headers.location as string).set(headers);
+    expect(res.status).toBe(200);
+    if (res.body.status === 'succeeded' || res.body.status === 'failed') return res.body as Run;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 beforeAll(async () => {
   schema = await createTestSchema('vt_recon');
   t = await buildTestApp(schema.db, { RECON_AUTO_MATCH_LIMITS_JSON: '{"default":{"KRW":"1000000"}}' });
@@ -74,6 +95,7 @@ beforeAll(async () => {
   await bank('pilot-a', [bankTx('tx_other_tenant', { amount: '-55000', reference: 'INV-2026-0042' })]);
 });
 afterAll(async () => {
+  await t?.reconRuns.stop();
   await schema?.drop();
 });
 
@@ -124,9 +146,9 @@ describe('ledger entries', () => {
 
 describe('reconciliation', () => {
   it('runs for the tenant and explains every outcome', async () => {
-    const res = await request(t.app).post('/v1/accounting/recon/run').set(operator).send({});
-    expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ tenant: 'default', transactions: 6, rules_version: expect.stringMatching(/tenant-limits/) });
+    const run = await runRecon();
+    expect(run).toMatchObject({ status: 'succeeded', mode: 'full', error: null });
+    expect(run.summary).toMatchObject({ transactions: 6, rules_version: expect.stringMatching(/tenant-limits/) });
     for (const s of await suggestions()) {
       expect(s.rationale.length).toBeGreaterThan(10);
       expect(Array.isArray(s.criteria)).toBe(true);
@@ -142,9 +164,10 @@ describe('reconciliation', () => {
     expect(await byTx('tx_none')).toMatchObject({ status: 'unmatched', entry: null });
   });
 
-  it('is safe to repeat: the same suggestions, no duplicates', async () => {
+  it('is safe to repeat: with no new data a run reads nothing, and the suggestions stay', async () => {
     const before = await suggestions();
-    await request(t.app).post('/v1/accounting/recon/run').set(operator).send({});
+    const run = await runRecon();
+    expect(run).toMatchObject({ status: 'succeeded', mode: 'incremental', summary: { transactions: 0, entries: 0, written: 0 } });
     const after = await suggestions();
     expect(after.map((s) => [s.id, s.status, s.rationale])).toEqual(before.map((s) => [s.id, s.status, s.rationale]));
   });
@@ -165,7 +188,7 @@ describe('reconciliation', () => {
     expect(replay.headers['idempotent-replayed']).toBe('true');
     expect((await decide('d-2', { decision: 'decline' })).body.error_code).toBe('SUGGESTION_ALREADY_DECIDED');
 
-    await request(t.app).post('/v1/accounting/recon/run').set(operator).send({});
+    await runRecon();
     expect(await byTx('tx_tie')).toMatchObject({ id: tie.id, decision: 'confirm', entry: { entry_id: 'e-tie-2' } });
     const { rows } = await schema.db.query(`SELECT action, details->>'decision' AS decision FROM audit_events WHERE action = 'recon_decision'`);
     expect(rows).toEqual([{ action: 'recon_decision', decision: 'confirm' }]);
@@ -179,7 +202,7 @@ describe('reconciliation', () => {
       .set({ ...operator, 'Idempotency-Key': 'd-3' })
       .send({ decision: 'decline', note: 'different purchase' });
     expect(res.status).toBe(200);
-    await request(t.app).post('/v1/accounting/recon/run').set(operator).send({});
+    await runRecon();
     const after = (await byTx('tx_date'))!;
     expect(after.entry?.entry_id ?? null).not.toBe('e-date');
     expect(after.candidates.map((c) => c.entryId)).not.toContain('e-date');
@@ -201,10 +224,76 @@ describe('reconciliation', () => {
   });
 
   it('never shows a tenant another tenant suggestions', async () => {
-    await request(t.app).post('/v1/accounting/recon/run').set({ 'X-Tenant': 'pilot-a', 'X-User-Role': 'operator' }).send({});
+    await runRecon({ 'X-Tenant': 'pilot-a', 'X-User-Role': 'operator' });
     const mine = await suggestions();
     expect(mine.map((s) => s.transaction.external_id)).not.toContain('tx_other_tenant');
     const theirs = await suggestions('', { 'X-Tenant': 'pilot-a', 'X-User-Role': 'operator' });
     expect(theirs.map((s) => s.transaction.external_id)).toEqual(['tx_other_tenant']);
+  });
+
+  it('decides again only the lines near new data, and answers an explicit range', async () => {
+    await bank('default', [bankTx('tx_late', { amount: '-64000', bookedDate: '2027-06-01', description: 'CARD 4821 LOTTE MART', counterparty: 'LOTTE MART' })]);
+    const run = await runRecon();
+    expect(run).toMatchObject({ mode: 'incremental', summary: { transactions: 1, entries: 0, by_status: { unmatched: 1 } } });
+    const ranged = await runRecon(operator, { from: '2026-11-20', to: '2026-11-20' });
+    expect(ranged.mode).toBe('range');
+    expect(ranged.summary?.transactions).toBeGreaterThanOrEqual(4);
+  });
+});
+
+describe('reconciliation runs', () => {
+  const pilot = { 'X-Tenant': 'pilot-a', 'X-User-Role': 'operator' };
+
+  it('answers 202 at once with the run, which any holder of recon:read polls to its summary', async () => {
+    const accepted = await request(t.app).post('/v1/accounting/recon/run').set(operator).send({});
+    expect(accepted.status).toBe(202);
+    expect(accepted.body).toEqual({ tenant: 'default', run_id: expect.stringMatching(/^[0-9a-f-]{36}$/), status: 'queued' });
+    const done = await t.reconRuns.waitFor('default', accepted.body.run_id);
+    const polled = await request(t.app).get(accepted.headers.location as string).set({ 'X-Tenant': 'default', 'X-User-Role': 'auditor' });
+    expect(polled.status).toBe(200);
+    expect(polled.body).toMatchObject({
+      tenant: 'default',
+      run_id: accepted.body.run_id,
+      status: 'succeeded',
+      started_at: expect.any(String),
+      finished_at: expect.any(String),
+      summary: { rules_version: expect.any(String), transactions: expect.any(Number), entries: expect.any(Number), written: expect.any(Number) },
+      error: null,
+    });
+    expect(done.status).toBe('succeeded');
+    const viewer = await request(t.app).get(accepted.headers.location as string).set({ 'X-Tenant': 'default', 'X-User-Role': 'viewer' });
+    expect(viewer.status).toBe(403);
+  });
+
+  it("answers 404 NOT_FOUND for another tenant's run id, as for an unknown one, and 400 for what is no run id", async () => {
+    const run = await runRecon();
+    const theirs = await request(t.app).get(`/v1/accounting/recon/runs/${run.run_id}`).set(pilot);
+    expect(theirs.status).toBe(404);
+    expect(theirs.body.error_code).toBe('NOT_FOUND');
+    const unknown = await request(t.app).get('/v1/accounting/recon/runs/00000000-0000-4000-8000-000000000000').set(operator);
+    expect(unknown.status).toBe(404);
+    expect((await request(t.app).get('/v1/accounting/recon/runs/12').set(operator)).status).toBe(400);
+  });
+
+  it('fails a run whose replica stopped heartbeating as ABANDONED, and the tenant runs again', async () => {
+    // What a replica that died mid-run leaves behind: a running run nobody refreshes.
+    const { rows } = await schema.db.query<{ id: string }>(
+      `INSERT INTO recon_runs (tenant, status, requested_by, owner, started_at, heartbeat_at)
+       VALUES ('pilot-a', 'running', 'operator', 'dead-replica:1:0', now() - interval '10 minutes', now() - interval '9 minutes')
+       RETURNING id::text AS id`,
+    );
+    const abandoned = await request(t.app).get(`/v1/accounting/recon/runs/${rows[0]?.id}`).set(pilot);
+    expect(abandoned.body).toMatchObject({ status: 'failed', summary: null, error: { code: 'ABANDONED', message: expect.stringMatching(/heartbeat/) } });
+    expect(JSON.stringify(abandoned.body)).not.toMatch(/\bat \S+:\d+/);
+    expect(await runRecon(pilot)).toMatchObject({ status: 'succeeded' });
+  });
+
+  it('takes a run abandoned while queued: a queued run nobody took waits for the next runner', async () => {
+    const { rows } = await schema.db.query<{ id: string }>(
+      `INSERT INTO recon_runs (tenant, requested_by) VALUES ('pilot-a', 'operator') RETURNING id::text AS id`,
+    );
+    t.reconRuns.start();
+    const run = await t.reconRuns.waitFor('pilot-a', rows[0]?.id as string);
+    expect(run.status).toBe('succeeded');
   });
 });

@@ -53,6 +53,7 @@ describe('GET /v1/accounting/os/sources', () => {
         lag_seconds: null,
         stale: true,
         cursor_present: false,
+        pass_in_progress: null,
         rows: { total: 0, active: 0, removed: 0 },
       }),
     ]);

@@ -141,6 +141,19 @@ describe('worker_sync_external.mjs', () => {
     }
   });
 
+  it('exits 4 when the database is unreachable, saying so without the credentials', async () => {
+    const run = spawnNode(WORKER_ENTRY, [], {
+      DATABASE_URL: 'postgres://worker:s3cret@127.0.0.1:1/app',
+      DB_CONNECT_TIMEOUT_MS: '500',
+      BANK_SBX_BASE: bank.url,
+      BANK_SBX_TOKEN: BANK_TOKEN,
+    });
+    expect(await run.exited).toBe(4);
+    const output = run.stdout.join('\n') + run.stderr.join('');
+    expect(output).toMatch(/the database is unavailable \(unreachable\); the next run retries/);
+    expect(output).not.toContain('s3cret');
+  });
+
   it('exits 2 naming what is missing, and prints usage with --help', async () => {
     const missing = spawnNode(WORKER_ENTRY, [], { DATABASE_URL: schema.url });
     expect(await missing.exited).toBe(2);

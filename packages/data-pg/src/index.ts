@@ -1,4 +1,5 @@
 export * from './db.js';
+export * from './databaseErrors.js';
 export { createPgDb, type PgDbOptions } from './pgDb.js';
 export { createPgliteDb } from './pgliteDb.js';
 export * from './migrate.js';
@@ -11,3 +12,4 @@ export * from './repositories/auditExport.js';
 export * from './repositories/feedbackOutbox.js';
 export * from './repositories/ledgerEntries.js';
 export * from './repositories/reconSuggestions.js';
+export * from './repositories/reconRuns.js';

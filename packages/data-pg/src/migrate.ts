@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { unavailableReason } from './databaseErrors.js';
 import type { Db, Queryable } from './db.js';
 
 /** One numbered, forward-only SQL file from `migrations/`. */
@@ -95,6 +96,9 @@ export interface RunMigrationsResult {
 export async function runMigrations(db: Db, migrations?: readonly Migration[]): Promise<RunMigrationsResult> {
   const files = migrations ?? (await loadMigrations());
   return db.withSession(async (session) => {
+    // A migration may build an index for minutes, and a second replica waits for the first one's
+    // lock: neither is bound by the service's statement and lock timeouts.
+    await session.exec('SET statement_timeout = 0; SET lock_timeout = 0');
     await session.query(`SELECT pg_advisory_lock(${LOCK_KEY_SQL})`);
     try {
       await session.exec(CREATE_TABLE);
@@ -114,6 +118,8 @@ export async function runMigrations(db: Db, migrations?: readonly Migration[]): 
             await tx.query('INSERT INTO schema_migrations (name, hash) VALUES ($1, $2)', [migration.name, migration.hash]);
           });
         } catch (err) {
+          // A database that went away is not the migration's fault: the caller may retry.
+          if (unavailableReason(err)) throw err;
           const reason = err instanceof Error ? err.message : String(err);
           throw new MigrationError(`migration ${migration.name} failed and was rolled back: ${reason}`);
         }
@@ -122,6 +128,7 @@ export async function runMigrations(db: Db, migrations?: readonly Migration[]): 
       return { applied, unknown: status.unknown };
     } finally {
       await session.query(`SELECT pg_advisory_unlock(${LOCK_KEY_SQL})`);
+      await session.exec('RESET statement_timeout; RESET lock_timeout');
     }
   });
 }

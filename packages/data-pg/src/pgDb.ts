@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { parseIntoClientConfig } from 'pg-connection-string';
+import { asDatabaseError, unavailableReason, type DatabaseUnavailableReason } from './databaseErrors.js';
 import { PG_TYPE, redactDatabaseUrl, type Db, type Queryable, type QueryOptions, type QueryResult, type Session } from './db.js';
 
 export interface PgDbOptions {
@@ -9,12 +10,21 @@ export interface PgDbOptions {
   max?: number;
   /** How long to wait for a new connection before failing, in ms. */
   connectionTimeoutMillis?: number;
-  /** Server-side statement timeout, in ms (0 = none). */
+  /** Server-side `statement_timeout`, in ms (0 or absent: the server's default). */
   statementTimeoutMillis?: number;
+  /** Server-side `lock_timeout`, in ms (0 or absent: the server's default). */
+  lockTimeoutMillis?: number;
+  /** Server-side `idle_in_transaction_session_timeout`, in ms (0 or absent: the server's default). */
+  idleInTransactionTimeoutMillis?: number;
   /** Schema to put first on the search_path (tests give each file its own). */
   schema?: string;
   /** Called when an idle pooled connection fails (e.g. the server restarted). */
   onIdleError?: (err: Error) => void;
+  /**
+   * Called when the database turns unavailable (a statement failed with a `DatabaseUnavailableError`)
+   * and when it is available again (the next statement that succeeds): once per change.
+   */
+  onAvailabilityChange?: (change: { available: true } | { available: false; reason: DatabaseUnavailableReason; error: string }) => void;
 }
 
 const identity = (value: string): string => value;
@@ -47,34 +57,6 @@ function statement(text: string, params: readonly unknown[] | undefined, options
   return { name, text, values };
 }
 
-function clientQueryable(client: pg.PoolClient): Queryable {
-  return {
-    async query<R>(text: string, params?: readonly unknown[], options?: QueryOptions) {
-      return toResult<R>(await client.query(statement(text, params, options)));
-    },
-    async exec(script: string) {
-      await client.query(script);
-    },
-  };
-}
-
-async function runInTransaction<T>(client: pg.PoolClient, fn: (tx: Queryable) => Promise<T>): Promise<T> {
-  await client.query('BEGIN');
-  try {
-    const result = await fn(clientQueryable(client));
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    try {
-      await client.query('ROLLBACK');
-    } catch (rollbackError) {
-      // The connection is in an unknown state: tell the caller so it destroys the client.
-      (err as { connectionBroken?: Error }).connectionBroken = rollbackError as Error;
-    }
-    throw err;
-  }
-}
-
 /**
  * The pool's connection settings from `connectionString`, with `settings` (`-c name=value`)
  * ahead of the URL's own `options`, which win where both set a name. Parsed here, as `pg`
@@ -85,36 +67,137 @@ function connectionConfig(connectionString: string, settings: readonly string[])
   return { ...parsed, options: [...settings, parsed.options ?? ''].join(' ').trim() };
 }
 
+/** Timeouts as `-c name=value` startup options, so every connection of the pool has them from its start. */
+function timeoutSettings(options: PgDbOptions): string[] {
+  const settings: [string, number | undefined][] = [
+    ['statement_timeout', options.statementTimeoutMillis],
+    ['lock_timeout', options.lockTimeoutMillis],
+    ['idle_in_transaction_session_timeout', options.idleInTransactionTimeoutMillis],
+  ];
+  return settings.flatMap(([name, ms]) => (ms ? [`-c ${name}=${ms}`] : []));
+}
+
+/**
+ * Whether the database answers, as the statements see it: turns `false` on a statement that
+ * fails because the database is unavailable, `true` again on the next one that succeeds, and
+ * reports each change once.
+ */
+function availabilityTracker(onChange: PgDbOptions['onAvailabilityChange']) {
+  let available = true;
+  return {
+    succeeded() {
+      if (available) return;
+      available = true;
+      onChange?.({ available: true });
+    },
+    /** `err` as the caller should see it: a `DatabaseUnavailableError` when the database is unavailable. */
+    failed(err: unknown): unknown {
+      const mapped = asDatabaseError(err);
+      const reason = unavailableReason(mapped);
+      if (reason && available) {
+        available = false;
+        const cause = (mapped as Error).cause;
+        onChange?.({ available: false, reason, error: cause instanceof Error ? cause.message : String(cause) });
+      }
+      return mapped;
+    },
+  };
+}
+
+/**
+ * A client checked out of `pool`, with an `error` listener for as long as it is out: pg-pool
+ * listens only on idle clients, and a checked-out client whose connection dies (a server restart,
+ * a killed backend) would otherwise emit an unhandled `error` and crash the process. Such a
+ * client is destroyed on release.
+ */
+async function checkOut(pool: pg.Pool): Promise<{ client: pg.PoolClient; release: (err?: Error) => void }> {
+  const client = await pool.connect();
+  let lost: Error | undefined;
+  const onError = (err: Error) => {
+    lost = err;
+  };
+  client.on('error', onError);
+  return {
+    client,
+    release(err?: Error) {
+      client.off('error', onError);
+      client.release(err ?? lost);
+    },
+  };
+}
+
 /** A `Db` over a `pg.Pool` (real PostgreSQL). */
 export function createPgDb(options: PgDbOptions): Db {
   // No JIT compilation: every statement here is meant to take milliseconds, and one whose
   // estimate is far off (a search over many months, whose per-month index lookups PostgreSQL
   // cannot estimate) would otherwise spend 100 ms and more compiling.
-  const settings = ['-c jit=off'];
+  const settings = ['-c jit=off', ...timeoutSettings(options)];
   if (options.schema) settings.push(`-c search_path=${options.schema},public`);
-  if (options.statementTimeoutMillis) settings.push(`-c statement_timeout=${options.statementTimeoutMillis}`);
   const pool = new pg.Pool({
     ...connectionConfig(options.connectionString, settings),
     max: options.max ?? 10,
     connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5_000,
     idleTimeoutMillis: 30_000,
+    // TCP keepalive notices a server that vanished without closing (a failover, a cut network).
+    keepAlive: true,
     types: typeParsers,
   });
   // An idle client that loses its server emits 'error' on the pool; unhandled, it would crash
   // the process. The pool drops that client and the next query opens a fresh one.
   pool.on('error', (err) => options.onIdleError?.(err));
+  const availability = availabilityTracker(options.onAvailabilityChange);
+
+  /** Runs `fn`, reporting success or the database's unavailability. */
+  async function tracked<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      const result = await fn();
+      availability.succeeded();
+      return result;
+    } catch (err) {
+      throw availability.failed(err);
+    }
+  }
+
+  function clientQueryable(client: pg.PoolClient): Queryable {
+    return {
+      async query<R>(text: string, params?: readonly unknown[], queryOptions?: QueryOptions) {
+        return tracked(async () => toResult<R>(await client.query(statement(text, params, queryOptions))));
+      },
+      async exec(script: string) {
+        await tracked(() => client.query(script));
+      },
+    };
+  }
+
+  async function runInTransaction<T>(client: pg.PoolClient, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const tx = clientQueryable(client);
+    await tx.exec('BEGIN');
+    try {
+      const result = await fn(tx);
+      await tx.exec('COMMIT');
+      return result;
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackError) {
+        // The connection is in an unknown state: tell the caller so it destroys the client.
+        (err as { connectionBroken?: Error }).connectionBroken = rollbackError as Error;
+      }
+      throw err;
+    }
+  }
 
   return {
     kind: 'pg',
     description: `postgres ${redactDatabaseUrl(options.connectionString)}${options.schema ? ` (schema ${options.schema})` : ''}`,
-    async query<R>(text: string, params?: readonly unknown[], options?: QueryOptions) {
-      return toResult<R>(await pool.query(statement(text, params, options)));
+    async query<R>(text: string, params?: readonly unknown[], queryOptions?: QueryOptions) {
+      return tracked(async () => toResult<R>(await pool.query(statement(text, params, queryOptions))));
     },
     async exec(script: string) {
-      await pool.query(script);
+      await tracked(() => pool.query(script));
     },
     async withSession<T>(fn: (session: Session) => Promise<T>) {
-      const client = await pool.connect();
+      const { client, release } = await tracked(() => checkOut(pool));
       let broken: Error | undefined;
       try {
         const session: Session = {
@@ -127,11 +210,11 @@ export function createPgDb(options: PgDbOptions): Db {
         throw err;
       } finally {
         // A client whose session may hold state (a lock, an aborted transaction) is destroyed.
-        client.release(broken);
+        release(broken);
       }
     },
     async transaction<T>(fn: (tx: Queryable) => Promise<T>) {
-      const client = await pool.connect();
+      const { client, release } = await tracked(() => checkOut(pool));
       let broken: Error | undefined;
       try {
         return await runInTransaction(client, fn);
@@ -139,7 +222,7 @@ export function createPgDb(options: PgDbOptions): Db {
         broken = (err as { connectionBroken?: Error }).connectionBroken;
         throw err;
       } finally {
-        client.release(broken);
+        release(broken);
       }
     },
     async close() {

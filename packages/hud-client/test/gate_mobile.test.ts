@@ -54,6 +54,19 @@ async function bffCall(method: string, path: string, body?: unknown): Promise<un
   return response.json();
 }
 
+/** A reconciliation run as the back office starts one: `202` with the run, polled until it has succeeded. */
+async function reconcile(): Promise<void> {
+  const headers = { 'X-Tenant': 'default', 'X-User-Role': 'operator', 'Content-Type': 'application/json' };
+  const accepted = await fetch(`${bffUrl}/v1/accounting/recon/run`, { method: 'POST', headers, body: '{}' });
+  expect(accepted.status).toBe(202);
+  for (;;) {
+    const run = (await (await fetch(`${bffUrl}${accepted.headers.get('location')}`, { headers })).json()) as { status: string };
+    expect(run.status).not.toBe('failed');
+    if (run.status === 'succeeded') return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** A HUD app run: a client over the queue file `name`, as a fresh process would open it. */
 async function openHud(name: string, options: { fetch?: FetchLike; identity?: HudIdentity } = {}): Promise<HudClient> {
   const client = await createHudClient({
@@ -118,7 +131,7 @@ beforeAll(async () => {
       entry('e-acme', { amount: '-55000', reference: 'INV-2026-0042', memo: 'ACME invoice INV-2026-0042' }),
     ],
   });
-  await bffCall('POST', '/v1/accounting/recon/run', {});
+  await reconcile();
 });
 
 afterAll(async () => {

@@ -10,6 +10,7 @@ export type ErrorKind =
   | 'not_found'
   | 'conflict'
   | 'unprocessable'
+  | 'busy'
   | 'unavailable';
 
 export abstract class DomainError extends Error {
@@ -68,6 +69,17 @@ export class ConflictError extends CodedError {
 /** The request is well-formed but cannot be processed as it stands (422). */
 export class UnprocessableError extends CodedError {
   readonly kind = 'unprocessable';
+}
+
+/**
+ * This instance is already doing as much of this kind of work as it takes at once; the same
+ * request may succeed after `retryAfterSeconds` (429).
+ */
+export class BusyError extends CodedError {
+  readonly kind = 'busy';
+  constructor(message: string, code: string, readonly retryAfterSeconds: number) {
+    super(message, code);
+  }
 }
 
 export class ServiceUnavailableError extends CodedError {

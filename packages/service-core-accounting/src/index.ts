@@ -12,5 +12,7 @@ export * from './audit/recordAuditEvent.js';
 export * from './feedback/dispatchFeedback.js';
 export * from './text.js';
 export * from './reconciliation/runReconciliation.js';
+export * from './reconciliation/ReconEngine.js';
+export * from './reconciliation/ReconRunner.js';
 export * from './reconciliation/decideSuggestion.js';
 export * from './recon/index.js';

@@ -8,7 +8,9 @@ import {
   parseMoney,
   parseReconRules,
   reconcile,
+  reconcileTraced,
   reconEntryWindowDays,
+  type CandidateTrace,
   type ReconBankTransaction,
   type ReconInput,
   type ReconLedgerEntry,
@@ -401,5 +403,42 @@ describe('the labelled data set', () => {
     expect(new Set(trueEntries).size).toBe(trueEntries.length);
     expect(trueEntries.length).toBeGreaterThan(800);
     expect(dataset.transactions.some((tx) => tx.status === 'pending')).toBe(true);
+  });
+});
+
+describe('locality (what incremental runs rely on)', () => {
+  it('decides a set of lines as the whole ledger does, given the entries near them and the lines that meet them on a claimable entry', () => {
+    const dataset = generateLabelledDataset({ seed: 3, transactions: 3_000 });
+    const full = reconcileTraced({ transactions: dataset.transactions, entries: dataset.entries });
+    const traceOf = new Map(dataset.transactions.map((tx, i) => [tx.id, full.traces[i] as CandidateTrace]));
+    const linesOf = (column: 'scored' | 'claimable') => {
+      const lines = new Map<string, string[]>();
+      for (const [id, trace] of traceOf) for (const entry of trace[column]) lines.set(entry, [...(lines.get(entry) ?? []), id]);
+      return lines;
+    };
+    const [scoredBy, claimableBy] = [linesOf('scored'), linesOf('claimable')];
+    // One week of lines, then, transitively, the lines scored against what they could claim, then
+    // the lines that could claim what any of those was scored against.
+    const picked = new Set(dataset.transactions.filter((tx) => tx.bookedDate >= '2026-06-01' && tx.bookedDate < '2026-06-08').map((tx) => tx.id));
+    const close = (via: Map<string, string[]>, from: 'scored' | 'claimable') => {
+      for (let frontier = [...picked]; frontier.length > 0; ) {
+        const next = frontier.flatMap((id) => (traceOf.get(id) as CandidateTrace)[from].flatMap((entry) => via.get(entry) ?? [])).filter((id) => !picked.has(id));
+        for (const id of next) picked.add(id);
+        frontier = [...new Set(next)];
+      }
+    };
+    close(scoredBy, 'claimable');
+    close(claimableBy, 'scored');
+    const lines = dataset.transactions.filter((tx) => picked.has(tx.id));
+    const window = reconEntryWindowDays(DEFAULT_RECON_RULES);
+    const days = lines.map((tx) => Date.parse(tx.bookedDate) / 86_400_000);
+    const near = dataset.entries.filter((entry) => days.some((day) => Math.abs(Date.parse(entry.date) / 86_400_000 - day) <= window));
+
+    const partial = reconcileTraced({ transactions: lines, entries: near });
+    const fullById = new Map(full.outcomes.map((outcome) => [outcome.transactionId, outcome]));
+    expect(lines.length).toBeLessThan(dataset.transactions.length / 4);
+    expect(near.length).toBeLessThan(dataset.entries.length / 2);
+    expect(partial.outcomes).toEqual(lines.map((tx) => fullById.get(tx.id)));
+    expect(partial.traces).toEqual(lines.map((tx) => traceOf.get(tx.id)));
   });
 });

@@ -14,11 +14,11 @@ function decoded(segment: string): string {
   }
 }
 
-/** The `connection_id` of a parsed sync body, if it has a string one. */
-function bodyConnectionId(body: unknown): string | null {
+/** The string `field` of a parsed sync body (`connection_id`, `cursor`), if it has one. */
+function bodyString(body: unknown, field: 'connection_id' | 'cursor'): string | null {
   if (typeof body !== 'object' || body === null) return null;
-  const id = (body as { connection_id?: unknown }).connection_id;
-  return typeof id === 'string' ? id : null;
+  const value = (body as Record<string, unknown>)[field];
+  return typeof value === 'string' ? value : null;
 }
 
 /**
@@ -46,7 +46,8 @@ export function recordRequests(sandbox: BankSandbox): RequestHandler {
     });
     res.on('close', () => {
       finish({
-        connection_id: pathConnectionId ?? bodyConnectionId(req.body),
+        connection_id: pathConnectionId ?? bodyString(req.body, 'connection_id'),
+        cursor: route === 'sync' ? bodyString(req.body, 'cursor') : null,
         status: res.writableFinished ? res.statusCode : null,
         fault: appliedFault(res),
       });

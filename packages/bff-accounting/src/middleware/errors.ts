@@ -1,5 +1,7 @@
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
+import { DatabaseUnavailableError } from '@accounting/data-pg';
 import {
+  BusyError,
   DomainError,
   isStorableText,
   NotFoundError,
@@ -10,6 +12,7 @@ import {
 } from '@accounting/service-core-accounting';
 import { z } from 'zod';
 import type { ErrorCode } from '../openapi/errorCodes.js';
+import { MAX_JSON_DEPTH } from './jsonBody.js';
 
 /** The one HTTP status for each kind of domain error. */
 const STATUS_BY_KIND: Record<ErrorKind, number> = {
@@ -19,6 +22,7 @@ const STATUS_BY_KIND: Record<ErrorKind, number> = {
   not_found: 404,
   conflict: 409,
   unprocessable: 422,
+  busy: 429,
   unavailable: 503,
 };
 
@@ -35,6 +39,22 @@ interface HttpError {
   code: string;
   message: string;
   details?: Readonly<Record<string, unknown>>;
+  /** Sent as `Retry-After` (seconds): the same request may succeed then. */
+  retryAfterSeconds?: number;
+}
+
+/** How long a client should wait before retrying a request the database could not serve. */
+export const DATABASE_RETRY_AFTER_SECONDS = 2;
+
+/** The database is unavailable (down, failing over, timed out, pool exhausted): 503, retry later. */
+function databaseUnavailable(reason: string, message: string): HttpError {
+  return {
+    status: 503,
+    code: 'DATABASE_UNAVAILABLE' satisfies ErrorCode,
+    message: `${message}; retry later`,
+    details: { reason },
+    retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS,
+  };
 }
 
 /**
@@ -46,6 +66,7 @@ const BODY_PARSER_ERRORS: Record<string, Omit<HttpError, 'details'> & { code: Er
   'entity.too.large': { status: 413, code: 'PAYLOAD_TOO_LARGE', message: 'request body is larger than the limit' },
   'encoding.unsupported': { status: 415, code: 'UNSUPPORTED_ENCODING', message: 'request body encoding is not supported' },
   'charset.unsupported': { status: 415, code: 'UNSUPPORTED_ENCODING', message: 'request body charset is not supported' },
+  'entity.too.deep': { status: 400, code: 'JSON_TOO_DEEP', message: `request body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels` },
   'request.aborted': { status: 400, code: 'INVALID_REQUEST', message: 'request body was not received completely' },
   'request.size.invalid': { status: 400, code: 'INVALID_REQUEST', message: 'request body size does not match Content-Length' },
 };
@@ -57,16 +78,64 @@ export function toValidationIssues(error: z.ZodError): ValidationIssue[] {
   return error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
 }
 
-/** Paths of strings the database could not store (NUL, lone surrogates), anywhere in `value`. */
-function unstorablePaths(value: unknown, path: string[] = []): string[] {
-  if (typeof value === 'string') return isStorableText(value) ? [] : [path.join('.')];
-  if (value && typeof value === 'object') {
-    return Object.entries(value).flatMap(([key, inner]) => [
-      ...(isStorableText(key) ? [] : [[...path, '(key)'].join('.')]),
-      ...unstorablePaths(inner, [...path, key]),
-    ]);
+/** Whether `value` holds, anywhere, a string or key the database could not store (NUL, lone surrogates). */
+function holdsUnstorableText(value: unknown): boolean {
+  // An explicit stack, not recursion: a deeply nested value must not overflow the JS stack.
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const next = pending.pop();
+    if (typeof next === 'string') {
+      if (!isStorableText(next)) return true;
+    } else if (Array.isArray(next)) {
+      for (const item of next) pending.push(item);
+    } else if (next && typeof next === 'object') {
+      for (const key in next) {
+        if (!Object.hasOwn(next, key)) continue;
+        if (!isStorableText(key)) return true;
+        pending.push((next as Record<string, unknown>)[key]);
+      }
+    }
   }
-  return [];
+  return false;
+}
+
+/** A value still to visit, with the key that leads to it from its parent's entry. */
+interface PendingValue {
+  value: unknown;
+  key: string;
+  parent: PendingValue | null;
+}
+
+function pathOf(entry: PendingValue, last?: string): string {
+  const keys = last === undefined ? [] : [last];
+  for (let at: PendingValue | null = entry; at?.parent; at = at.parent) keys.push(at.key);
+  return keys.reverse().join('.');
+}
+
+/**
+ * Paths of strings the database could not store, anywhere in `value`, in document order. Input
+ * is almost always clean, so paths are built only once `holdsUnstorableText` found something,
+ * and then from parent links, never by copying a path per level.
+ */
+function unstorablePaths(value: unknown): string[] {
+  if (!holdsUnstorableText(value)) return [];
+  const found: string[] = [];
+  const pending: PendingValue[] = [{ value, key: '', parent: null }];
+  while (pending.length > 0) {
+    const entry = pending.pop()!;
+    if (entry.parent && !isStorableText(entry.key)) found.push(pathOf(entry.parent, '(key)'));
+    if (typeof entry.value === 'string') {
+      if (!isStorableText(entry.value)) found.push(pathOf(entry));
+    } else if (entry.value && typeof entry.value === 'object') {
+      // Pushed last to first, so they are visited first to last.
+      const entries = Object.entries(entry.value);
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [key, inner] = entries[i]!;
+        pending.push({ value: inner, key, parent: entry });
+      }
+    }
+  }
+  return found;
 }
 
 /**
@@ -84,8 +153,15 @@ export function parseInput<T extends z.ZodType>(schema: T, value: unknown, what 
 }
 
 function classify(err: unknown): HttpError {
+  if (err instanceof DatabaseUnavailableError) return databaseUnavailable(err.reason, err.message);
   if (err instanceof DomainError) {
-    return { status: STATUS_BY_KIND[err.kind], code: err.code, message: err.message, details: err.details };
+    return {
+      status: STATUS_BY_KIND[err.kind],
+      code: err.code,
+      message: err.message,
+      details: err.details,
+      ...(err instanceof BusyError ? { retryAfterSeconds: err.retryAfterSeconds } : {}),
+    };
   }
   if (err instanceof z.ZodError) {
     return { status: 400, code: 'VALIDATION_FAILED', message: 'request is not valid', details: { issues: toValidationIssues(err) } };
@@ -118,7 +194,19 @@ export function errorHandler(): ErrorRequestHandler {
       res.destroy();
       return;
     }
+    if (http.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(http.retryAfterSeconds));
     res.status(http.status).json(errorBody(req, http.code, http.message, http.details));
+  };
+}
+
+/**
+ * Ahead of the data routes: until the start-up migrations are applied (the database was down
+ * when the BFF started), they answer 503 DATABASE_UNAVAILABLE instead of reaching missing tables.
+ */
+export function requireDatabasePrepared(isPrepared: (() => boolean) | undefined): RequestHandler {
+  return (_req, _res, next) => {
+    if (isPrepared && !isPrepared()) throw new DatabaseUnavailableError('unreachable');
+    next();
   };
 }
 

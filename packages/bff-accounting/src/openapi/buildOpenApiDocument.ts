@@ -71,6 +71,14 @@ function errorCodesOf(doc: RouteDoc): ErrorCode[] {
 
 const requestIdHeaders = { 'X-Request-Id': requestIdResponseHeader };
 
+/** `Retry-After` on the statuses a client should retry later (429, 503). */
+const retryAfterHeaders = {
+  'Retry-After': z
+    .string()
+    .optional()
+    .meta({ header: { id: 'Retry-After' }, description: 'Seconds to wait before retrying (on `DATABASE_UNAVAILABLE` and other temporary refusals)' }),
+};
+
 /** Error responses by status: the one error shape, with `error_code` narrowed to the codes of that status. */
 function errorResponses(codes: readonly ErrorCode[]): Record<string, ZodOpenApiResponseObject> {
   const byStatus = new Map<number, ErrorCode[]>();
@@ -84,7 +92,7 @@ function errorResponses(codes: readonly ErrorCode[]): Record<string, ZodOpenApiR
     if (!first) continue;
     responses[`${status}`] = {
       description: group.map((code) => `- \`${code}\`: ${ERROR_CODES[code].when}`).join('\n'),
-      headers: z.object(requestIdHeaders),
+      headers: z.object(status === 429 || status === 503 ? { ...requestIdHeaders, ...retryAfterHeaders } : requestIdHeaders),
       content: { 'application/json': { schema: z.intersection(errorBody, z.looseObject({ error_code: z.enum([first, ...others]) })) } },
     };
   }

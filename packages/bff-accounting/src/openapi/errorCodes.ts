@@ -6,6 +6,7 @@ export const ERROR_CODES = {
   TENANT_REQUIRED: { status: 400, when: 'no `X-Tenant`' },
   INVALID_TENANT: { status: 400, when: '`X-Tenant` is not 1-63 characters of `[a-z0-9_-]`' },
   INVALID_JSON: { status: 400, when: 'the body is not valid JSON' },
+  JSON_TOO_DEEP: { status: 400, when: 'the JSON body nests arrays and objects more than 64 levels deep' },
   VALIDATION_FAILED: { status: 400, when: 'query, path or body does not match the schema; `issues: [{path, message}]`' },
   IDEMPOTENCY_KEY_REQUIRED: { status: 400, when: 'no `Idempotency-Key`' },
   INVALID_IDEMPOTENCY_KEY: { status: 400, when: 'the key is not 1-255 printable ASCII characters' },
@@ -19,11 +20,16 @@ export const ERROR_CODES = {
   ENTRY_ALREADY_MATCHED: { status: 409, when: 'the entry is confirmed for another transaction; `entry_id`' },
   IDEMPOTENCY_IN_PROGRESS: { status: 409, when: 'a request with the same key is still running; retry shortly' },
   PAYLOAD_TOO_LARGE: { status: 413, when: 'body over `REQUEST_BODY_LIMIT`' },
-  UNSUPPORTED_ENCODING: { status: 415, when: 'body encoding or charset not supported' },
+  UNSUPPORTED_ENCODING: { status: 415, when: 'body encoding or charset not supported (JSON bodies are UTF-8)' },
   ENTRY_NOT_A_CANDIDATE: { status: 422, when: "the chosen entry is not among the suggestion's candidates; `candidates`" },
   TRANSACTION_PENDING: { status: 422, when: 'a pending bank transaction cannot be confirmed' },
   IDEMPOTENCY_KEY_REUSED: { status: 422, when: 'the key was used for another request (other body or route)' },
+  EXPORTS_BUSY: { status: 429, when: '`EXPORT_MAX_CONCURRENT` exports already stream on this instance; `Retry-After` says when to retry' },
   INTERNAL: { status: 500, when: 'anything unexpected; quote the `request_id`' },
+  DATABASE_UNAVAILABLE: {
+    status: 503,
+    when: 'the database is unavailable for now (restarting, failing over, a timeout, no free connection) or not yet migrated after a start; `reason`; `Retry-After` says when to retry',
+  },
   EXPORTS_DISABLED: { status: 503, when: '`EXPORT_SIGN_SECRET` is not set' },
   NOT_READY: { status: 503, when: 'not ready; `reason`' },
 } as const satisfies Record<string, { status: number; when: string }>;
@@ -31,10 +37,18 @@ export const ERROR_CODES = {
 export type ErrorCode = keyof typeof ERROR_CODES;
 
 /** Codes every `/v1` route can answer: the policy gate's, and the unexpected. */
-export const GATE_ERRORS: readonly ErrorCode[] = ['TENANT_REQUIRED', 'INVALID_TENANT', 'TENANT_NOT_ENABLED', 'ROLE_NOT_MAPPED', 'FORBIDDEN', 'INTERNAL'];
+export const GATE_ERRORS: readonly ErrorCode[] = [
+  'TENANT_REQUIRED',
+  'INVALID_TENANT',
+  'TENANT_NOT_ENABLED',
+  'ROLE_NOT_MAPPED',
+  'FORBIDDEN',
+  'INTERNAL',
+  'DATABASE_UNAVAILABLE',
+];
 
 /** Codes of reading a request body. */
-export const BODY_ERRORS: readonly ErrorCode[] = ['INVALID_JSON', 'INVALID_REQUEST', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_ENCODING'];
+export const BODY_ERRORS: readonly ErrorCode[] = ['INVALID_JSON', 'JSON_TOO_DEEP', 'INVALID_REQUEST', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_ENCODING'];
 
 /** Codes of an idempotent write (docs/IDEMPOTENCY.md). */
 export const IDEMPOTENCY_ERRORS: readonly ErrorCode[] = [

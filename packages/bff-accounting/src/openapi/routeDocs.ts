@@ -18,8 +18,10 @@ import {
   ledgerImportBody,
   ledgerImportResult,
   ledgerListQuery,
+  reconRun,
+  reconRunAccepted,
   reconRunBody,
-  reconRunResult,
+  reconRunParams,
   reconSuggestion,
   reconSuggestionPage,
   suggestionsQuery,
@@ -126,7 +128,7 @@ export const ROUTE_DOCS = {
         },
       },
     },
-    errors: ['EXPORTS_DISABLED'],
+    errors: ['EXPORTS_BUSY', 'EXPORTS_DISABLED'],
   },
   getExportSignature: {
     tag: 'exports',
@@ -173,10 +175,27 @@ export const ROUTE_DOCS = {
   },
   runRecon: {
     tag: 'recon',
-    summary: 'Reconcile the live bank transactions without a confirmed match',
-    description: 'Safe to repeat. The body may be omitted; `from`/`to` are bank booked dates. See docs/RECON.md.',
+    summary: 'Queue a reconciliation run of the live bank transactions without a confirmed match',
+    description:
+      'Answers at once with the run to poll (`Location`). Without a body the run decides the lines that changed since the last ' +
+      'runs (every line on the first run); `from`/`to` (bank booked dates) decide those lines. A queued run of the tenant with ' +
+      'the same range is answered instead of a new one. Safe to repeat. See docs/RECON.md "Runs".',
     body: { required: false, content: json(reconRunBody) },
-    responses: { 200: { description: 'Counts by status and the rules version', content: json(reconRunResult) } },
+    responses: {
+      202: {
+        description: 'The queued run',
+        content: json(reconRunAccepted),
+        headers: { Location: z.string().meta({ description: 'The run: `/v1/accounting/recon/runs/{run_id}`' }) },
+      },
+    },
+  },
+  getReconRun: {
+    tag: 'recon',
+    summary: 'One reconciliation run: its status, then its summary or its error',
+    description: 'Poll until `succeeded` or `failed`. Any replica answers. Another tenant’s run id is `404 NOT_FOUND`.',
+    path: reconRunParams,
+    responses: { 200: { description: 'The run', content: json(reconRun) } },
+    errors: ['NOT_FOUND'],
   },
   listReconSuggestions: {
     tag: 'recon',

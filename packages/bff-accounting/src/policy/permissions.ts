@@ -49,6 +49,7 @@ export const API_ROUTES = {
   importLedgerEntries: { method: 'POST', path: '/v1/accounting/ledger-entries', permission: 'ledger:write' },
   listLedgerEntries: { method: 'GET', path: '/v1/accounting/ledger-entries', permission: 'ledger:read' },
   runRecon: { method: 'POST', path: '/v1/accounting/recon/run', permission: 'recon:run' },
+  getReconRun: { method: 'GET', path: '/v1/accounting/recon/runs/:runId', permission: 'recon:read' },
   listReconSuggestions: { method: 'GET', path: '/v1/accounting/recon/suggestions', permission: 'recon:read' },
   decideReconSuggestion: { method: 'POST', path: '/v1/accounting/recon/suggestions/:id/decision', permission: 'recon:decide' },
 } as const satisfies Record<string, ApiRoute>;

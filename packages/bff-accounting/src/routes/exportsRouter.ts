@@ -3,6 +3,7 @@ import type { Db } from '@accounting/data-pg';
 import {
   createExportKeyring,
   EXPORT_SIGNATURE_HEADER,
+  ExportSlots,
   getExportSignature,
   requireExportKeyring,
   sha256Of,
@@ -75,13 +76,19 @@ function verifyInput(req: Request): { sha256: Buffer; signature: string } {
 export function createExportsRouter({ db, config }: ExportsRouterDeps): Router {
   const router = Router();
   const keyring = createExportKeyring(config.exportSigning);
+  const slots = new ExportSlots(config.exports.maxConcurrent);
 
   addRoute(router, API_ROUTES.exportAuditEvents, async (req, res) => {
     const signing = requireExportKeyring(keyring);
     const { tenant, role, userId } = policyOf(req);
     const query = parseInput(exportQuery, req.query, 'query');
-    const exp = await startAuditExport(db, signing, { tenant, role: role ?? 'unmapped', userId, requestId: req.requestId }, query);
-    await sendExport(req, res, exp);
+    // HEAD runs no export, so it takes no slot. A slot comes back when the export ends or
+    // fails, or as soon as the client goes away (the export stops at its next slice).
+    const slot = req.method === 'HEAD' ? undefined : slots.acquire();
+    if (slot) res.once('close', slot.release);
+    await startAuditExport(db, signing, { tenant, role: role ?? 'unmapped', userId, requestId: req.requestId }, query)
+      .then((exp) => sendExport(req, res, exp))
+      .finally(() => slot?.release());
   });
 
   addRoute(router, API_ROUTES.getExportSignature, async (req, res) => {

@@ -3,27 +3,24 @@ import { importLedgerEntries, listLedgerEntries, listSuggestions, type Db } from
 import {
   decideSuggestion,
   parseIdempotencyKey,
-  rulesForTenant,
   runIdempotent,
-  runReconciliation,
   ValidationError,
+  type ReconRunner,
 } from '@accounting/service-core-accounting';
-import type { Config } from '../config.js';
 import { parseInput } from '../middleware/errors.js';
 import { API_ROUTES } from '../policy/permissions.js';
 import { addRoute, policyOf } from './route.js';
-import { decisionBody, decisionParams, ledgerImportBody, ledgerListQuery, reconRunBody, suggestionsQuery } from './schemas/reconSchemas.js';
-
-const encodeEntryCursor = (next: { date: string; entryId: string }) => Buffer.from(JSON.stringify([next.date, next.entryId])).toString('base64url');
-function decodeEntryCursor(cursor: string): { date: string; entryId: string } {
-  try {
-    const [date, entryId] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof date === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(date) && typeof entryId === 'string') return { date, entryId };
-  } catch {
-    // fall through
-  }
-  throw new ValidationError('cursor is not valid', [{ path: 'cursor', message: 'not a cursor this API issued' }]);
-}
+import {
+  decisionBody,
+  decisionParams,
+  decodeLedgerCursor,
+  encodeLedgerCursor,
+  ledgerImportBody,
+  ledgerListQuery,
+  reconRunBody,
+  reconRunParams,
+  suggestionsQuery,
+} from './schemas/reconSchemas.js';
 
 function refuseReversedRange(range: { from?: string | undefined; to?: string | undefined }): void {
   if (range.from && range.to && range.from > range.to) {
@@ -31,8 +28,8 @@ function refuseReversedRange(range: { from?: string | undefined; to?: string | u
   }
 }
 
-/** Ledger entries (import, list) and reconciliation (run, suggestions with rationale, decisions). */
-export function createReconRouter({ db, config }: { db: Db; config: Config }): Router {
+/** Ledger entries (import, list) and reconciliation (queued runs, suggestions with rationale, decisions). */
+export function createReconRouter({ db, reconRuns }: { db: Db; reconRuns: ReconRunner }): Router {
   const router = Router();
 
   addRoute(router, API_ROUTES.importLedgerEntries, async (req, res) => {
@@ -54,17 +51,24 @@ export function createReconRouter({ db, config }: { db: Db; config: Config }): R
       ...(query.from ? { from: query.from } : {}),
       ...(query.to ? { to: query.to } : {}),
       limit: query.limit,
-      after: query.cursor ? decodeEntryCursor(query.cursor) : null,
+      // The schema refused a cursor that does not decode.
+      after: query.cursor ? decodeLedgerCursor(query.cursor) : null,
     });
-    res.json({ tenant, items: page.items, next_cursor: page.next ? encodeEntryCursor(page.next) : null });
+    res.json({ tenant, items: page.items, next_cursor: page.next ? encodeLedgerCursor(page.next) : null });
   });
 
   addRoute(router, API_ROUTES.runRecon, async (req, res) => {
-    const { tenant } = policyOf(req);
+    const { tenant, role, userId } = policyOf(req);
     const body = parseInput(reconRunBody, req.body ?? {}, 'body');
     refuseReversedRange(body);
-    const summary = await runReconciliation(db, tenant, { from: body.from, to: body.to, rules: rulesForTenant(config.recon.autoMatchLimits, tenant) });
-    res.json({ tenant, ...summary });
+    const run = await reconRuns.submit({ tenant, from: body.from, to: body.to, requestedBy: userId ?? role ?? 'unmapped', requestId: req.requestId });
+    res.status(202).location(`/v1/accounting/recon/runs/${run.run_id}`).json({ tenant, run_id: run.run_id, status: run.status });
+  });
+
+  addRoute(router, API_ROUTES.getReconRun, async (req, res) => {
+    const { tenant } = policyOf(req);
+    const { runId } = parseInput(reconRunParams, req.params, 'path');
+    res.json(await reconRuns.find(tenant, runId));
   });
 
   addRoute(router, API_ROUTES.listReconSuggestions, async (req, res) => {

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
-import { createPgDb, getMigrationStatus, loadMigrations } from '@accounting/data-pg';
+import { getMigrationStatus, loadMigrations, unavailableReason } from '@accounting/data-pg';
 import { BankSandboxAdapter } from '@accounting/service-core-accounting';
 import { ConfigError, loadConfig } from '../config.js';
+import { connectPostgres } from '../database.js';
 import { createLogger } from '../logger.js';
 import { pushSyncMetrics } from './pushSyncMetrics.js';
 import { runSyncWorker, summarize } from './syncWorker.js';
@@ -16,8 +17,12 @@ environment: DATABASE_URL (required), BANK_SBX_BASE (required), BANK_SBX_TOKEN (
   BANK_SBX_CONNECTIONS_JSON (sources to seed), PUSHGATEWAY_URL (optional: also push the
   external_sync_* metrics there after the run), LOG_LEVEL
 exit codes: 0 every source succeeded or was skipped because another worker holds it; 1 a source
-  failed (also one cut by the deadline); 2 bad usage or
-  configuration; 3 unexpected error (e.g. the database is unreachable)`;
+  failed (also one cut by the deadline); 2 bad usage or configuration; 3 unexpected error, or
+  migrations not applied; 4 the database is unavailable (down, failing over, timed out): the
+  next scheduled run retries, and what was synced before stays`;
+
+/** The worker's exit code when the database is unavailable (documented in USAGE and docs/EXTERNAL_SYNC.md). */
+export const EXIT_DATABASE_UNAVAILABLE = 4;
 
 /** The CronJob's entry point (`scripts/worker_sync_external.mjs`); resolves with the exit code. */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -55,11 +60,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
 
   const logger = createLogger(config.logLevel).child({ component: 'worker_sync_external' });
   const started = Date.now();
-  const db = createPgDb({
-    connectionString: (config.database as { url: string }).url,
-    max: 2,
-    onIdleError: (err) => logger.warn({ err: { message: err.message } }, 'idle database connection lost'),
-  });
+  const db = connectPostgres(config.database as Extract<typeof config.database, { kind: 'pg' }>, logger, { max: 2 });
   const bank = new BankSandboxAdapter({
     baseUrl: config.bankSandbox.baseUrl as string,
     token: config.bankSandbox.token as string,
@@ -93,6 +94,11 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     logger.info({ duration_seconds: (Date.now() - started) / 1000, failed }, `worker_sync_external: ${line}`);
     return failed > 0 ? 1 : 0;
   } catch (err) {
+    const reason = unavailableReason(err);
+    if (reason) {
+      logger.error({ reason, err: { message: err instanceof Error ? err.message : String(err) } }, `worker_sync_external: the database is unavailable (${reason}); the next run retries`);
+      return EXIT_DATABASE_UNAVAILABLE;
+    }
     logger.error({ err }, 'worker_sync_external: unexpected error');
     return 3;
   } finally {

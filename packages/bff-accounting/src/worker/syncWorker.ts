@@ -1,4 +1,4 @@
-import { listEnabledSourcesOfAllTenants, seedExternalSource, type Db } from '@accounting/data-pg';
+import { listEnabledSourcesOfAllTenants, seedExternalSource, unavailableReason, type Db } from '@accounting/data-pg';
 import { syncExternalSource, type BankSyncClient, type SyncOutcome } from '@accounting/service-core-accounting';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
@@ -64,7 +64,9 @@ export async function runSyncWorker(options: SyncWorkerOptions): Promise<SyncWor
         signal: options.signal,
       });
     } catch (err) {
-      // Not even recordable (the database failed): report it and go on with the other sources.
+      // The database is gone: every other source would fail the same way; the run ends (exit 4).
+      if (unavailableReason(err)) throw err;
+      // Not even recordable: report it and go on with the other sources.
       logger.error({ ...context, err }, 'sync failed and could not be recorded');
       results.push({ ...context, outcome: { status: 'skipped', reason: 'ERROR' } });
       continue;
@@ -75,7 +77,16 @@ export async function runSyncWorker(options: SyncWorkerOptions): Promise<SyncWor
       logger.info({ ...context, run_id: outcome.runId, pages, added, modified, removed, removed_unknown: removedUnknown, attempts, full_resync: fullResync }, 'sync succeeded');
     } else if (outcome.status === 'failed') {
       logger.error(
-        { ...context, run_id: outcome.runId, error_code: outcome.errorCode, attempts: outcome.attempts, ...(outcome.cause ? { err: outcome.cause } : {}) },
+        {
+          ...context,
+          run_id: outcome.runId,
+          error_code: outcome.errorCode,
+          attempts: outcome.attempts,
+          // What the run stored stays stored: the next run resumes after it.
+          pages: outcome.pages,
+          added: outcome.added,
+          ...(outcome.cause ? { err: outcome.cause } : {}),
+        },
         `sync failed: ${outcome.errorCode}: ${outcome.message}`,
       );
     } else {

@@ -147,7 +147,10 @@ export async function sweepUnseenLedgerTransactions(db: Queryable, scope: Ledger
   return rowCount;
 }
 
-/** The stored cursor of the source, or null before its first complete sync. */
+/**
+ * The source's loop-base cursor: the `next_cursor` of the last `has_more: false` page stored,
+ * or null before its first complete pass. An unfinished pass is in `readSyncProgress`.
+ */
 export async function readSyncCursor(db: Queryable, tenant: string, source: string): Promise<string | null> {
   const { rows } = await db.query<{ cursor: string }>(
     `SELECT cursor FROM external_ledger_offset WHERE tenant = $1 AND source = $2`,
@@ -156,12 +159,86 @@ export async function readSyncCursor(db: Queryable, tenant: string, source: stri
   return rows[0]?.cursor ?? null;
 }
 
-/** Stores the cursor; call it in the transaction that stores the data the cursor covers. */
+/**
+ * Stores the loop-base cursor and ends the unfinished pass, if any; call it in the transaction
+ * that stores the pass's last page.
+ */
 export async function storeSyncCursor(db: Queryable, tenant: string, source: string, cursor: string): Promise<void> {
   await db.query(
     `INSERT INTO external_ledger_offset (tenant, source, cursor, updated_at) VALUES ($1, $2, $3, now())
      ON CONFLICT (tenant, source) DO UPDATE SET cursor = excluded.cursor, updated_at = now()`,
     [tenant, source, cursor],
+  );
+  await db.query(`DELETE FROM external_sync_progress WHERE tenant = $1 AND source = $2`, [tenant, source]);
+}
+
+/** Where an unfinished sync pass of a source stands (`external_sync_progress`). */
+export interface SyncProgress {
+  /** The cursor the pass started from (its MUTATION_DURING_PAGINATION restart point); null: a full sync. */
+  baseCursor: string | null;
+  /** The `next_cursor` of the pass's last stored page: where the next run resumes. */
+  pageCursor: string;
+  /** `YYYY-MM-DD`: the pass's start date, kept for its end-of-pass tombstone sweep. */
+  startDate: string;
+  /** The pass's marker in `external_ledger.seen_run_id`. */
+  seenMarker: string;
+  /** Pages the pass stored so far, over all its runs. */
+  pages: number;
+  startedAt: Date;
+  updatedAt: Date;
+}
+
+/** The source's unfinished sync pass, or null when its last pass ended (or none began). */
+export async function readSyncProgress(db: Queryable, tenant: string, source: string): Promise<SyncProgress | null> {
+  const { rows } = await db.query<{
+    base_cursor: string | null;
+    page_cursor: string;
+    start_date: string;
+    seen_marker: string;
+    pages: number;
+    started_at: Date;
+    updated_at: Date;
+  }>(
+    `SELECT base_cursor, page_cursor, start_date, seen_marker, pages, started_at, updated_at
+     FROM external_sync_progress WHERE tenant = $1 AND source = $2`,
+    [tenant, source],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    baseCursor: row.base_cursor,
+    pageCursor: row.page_cursor,
+    startDate: row.start_date,
+    seenMarker: row.seen_marker,
+    pages: row.pages,
+    startedAt: row.started_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/**
+ * Stores where an unfinished pass stands after one more page; call it in the transaction that
+ * stores that page. A pass is known by its seen marker: a new marker starts the page count
+ * and `started_at` again (a new pass, or one restarted after MUTATION_DURING_PAGINATION).
+ */
+export async function storeSyncProgress(
+  db: Queryable,
+  tenant: string,
+  source: string,
+  progress: Pick<SyncProgress, 'baseCursor' | 'pageCursor' | 'startDate' | 'seenMarker'>,
+): Promise<void> {
+  await db.query(
+    `INSERT INTO external_sync_progress AS p (tenant, source, base_cursor, page_cursor, start_date, seen_marker, pages)
+     VALUES ($1, $2, $3, $4, $5::date, $6::bigint, 1)
+     ON CONFLICT (tenant, source) DO UPDATE SET
+       base_cursor = excluded.base_cursor,
+       page_cursor = excluded.page_cursor,
+       start_date = excluded.start_date,
+       pages = CASE WHEN p.seen_marker = excluded.seen_marker THEN p.pages + 1 ELSE 1 END,
+       started_at = CASE WHEN p.seen_marker = excluded.seen_marker THEN p.started_at ELSE now() END,
+       seen_marker = excluded.seen_marker,
+       updated_at = now()`,
+    [tenant, source, progress.baseCursor, progress.pageCursor, progress.startDate, progress.seenMarker],
   );
 }
 

@@ -90,10 +90,11 @@ export async function findExternalSource(db: Queryable, tenant: string, source: 
   return rows[0] ? toSource(rows[0]) : undefined;
 }
 
-/** Whether anything was synced into the source yet (a cursor or any ledger row). */
+/** Whether anything was synced into the source yet (a cursor, an unfinished pass or any ledger row). */
 export async function sourceHasSyncedData(db: Queryable, tenant: string, source: string): Promise<boolean> {
   const { rows } = await db.query<{ synced: boolean }>(
     `SELECT EXISTS (SELECT 1 FROM external_ledger_offset WHERE tenant = $1 AND source = $2)
+         OR EXISTS (SELECT 1 FROM external_sync_progress WHERE tenant = $1 AND source = $2)
          OR EXISTS (SELECT 1 FROM external_ledger WHERE tenant = $1 AND source = $2) AS synced`,
     [tenant, source],
   );

@@ -77,12 +77,3 @@ export async function listLedgerEntries(
   const last = items.at(-1);
   return { items, next: rows.length > options.limit && last ? { date: last.date, entryId: last.entry_id } : null };
 }
-
-/** Every entry of the tenant dated within [from, to] (inclusive), for a reconciliation run. */
-export async function ledgerEntriesBetween(db: Queryable, tenant: string, from: string, to: string): Promise<LedgerEntry[]> {
-  const { rows } = await db.query<LedgerEntry>(
-    `${SELECT} WHERE tenant = $1 AND entry_date BETWEEN $2::date AND $3::date ORDER BY entry_date, entry_id`,
-    [tenant, from, to],
-  );
-  return rows;
-}

@@ -1,5 +1,6 @@
 import type { Queryable } from '../db.js';
 import { sqlParams } from '../sqlParams.js';
+import type { ReconRunFence } from './reconRuns.js';
 
 /** A bank transaction as reconciliation sees it (live rows of every source of the tenant). */
 export interface ReconTransactionRow {
@@ -23,31 +24,159 @@ export async function lockReconciliation(tx: Queryable, tenant: string): Promise
   await tx.query(`SELECT pg_advisory_xact_lock(hashtext('recon'), hashtext(current_schema() || ':' || $1))`, [tenant]);
 }
 
-/** Live bank transactions of the tenant booked within [from, to], without a confirmed match. */
-export async function unreconciledTransactions(db: Queryable, tenant: string, from: string, to: string): Promise<ReconTransactionRow[]> {
-  const { rows } = await db.query<ReconTransactionRow>(
-    `SELECT l.source, l.external_id, l.account_id, l.amount::text AS amount, l.currency, l.booked_date, l.status,
-            l.description, l.counterparty, l.reference
-     FROM external_ledger l
-     WHERE l.tenant = $1 AND l.removed_at IS NULL AND l.booked_date BETWEEN $2::date AND $3::date
-       AND NOT EXISTS (SELECT 1 FROM recon_suggestions s
-                       WHERE s.tenant = l.tenant AND s.source = l.source AND s.external_id = l.external_id AND s.decision = 'confirm')
-     ORDER BY l.source, l.external_id`,
-    [tenant, from, to],
+/** A bank line as a run reads it, with what the tenant's stored suggestion for it says. */
+export interface ReconLineRow extends ReconTransactionRow {
+  /** The stored suggestion's `updated_at` as text: its write is skipped if the row changed since (a decision). Null: none stored. */
+  seen: string | null;
+  /** The entries the stored suggestion was scored against (empty when none is stored). */
+  scored: string[];
+  /** Those of them it could claim (at the auto-match threshold or above). */
+  claimable: string[];
+}
+
+/** A marked line: `live` unless removed by the bank or confirmed by a person (then it only leaves the runs). */
+export interface MarkedReconLineRow extends ReconLineRow {
+  live: boolean;
+}
+
+/** Days, inclusive, as `YYYY-MM-DD`. */
+export interface DateInterval {
+  from: string;
+  to: string;
+}
+
+/** A line's key. */
+export interface ReconLineKey {
+  source: string;
+  external_id: string;
+}
+
+const LINE_COLUMNS = `l.source, l.external_id, l.account_id, l.amount::text AS amount, l.currency, l.booked_date, l.status,
+  l.description, l.counterparty, l.reference, s.updated_at::text AS seen, coalesce(s.scored_entry_ids, '{}') AS scored,
+  coalesce(s.claimable_entry_ids, '{}') AS claimable`;
+const WITH_SUGGESTION = `LEFT JOIN recon_suggestions s ON s.tenant = l.tenant AND s.source = l.source AND s.external_id = l.external_id`;
+
+/** A page of the tenant's marked lines (`recon_pending_lines`) in mark order, after `afterSeq`. */
+export async function pendingLineMarks(
+  db: Queryable,
+  tenant: string,
+  afterSeq: string,
+  limit: number,
+): Promise<(ReconLineKey & { seq: string })[]> {
+  const { rows } = await db.query<ReconLineKey & { seq: string }>(
+    `SELECT source, external_id, seq FROM recon_pending_lines WHERE tenant = $1 AND seq > $2::bigint ORDER BY seq LIMIT $3`,
+    [tenant, afterSeq, limit],
   );
   return rows;
 }
 
-/** Entry ids a person confirmed for some transaction: never matched again. */
-export async function confirmedEntryIds(db: Queryable, tenant: string): Promise<Set<string>> {
-  const { rows } = await db.query<{ entry_id: string }>(
-    `SELECT entry_id FROM recon_suggestions WHERE tenant = $1 AND decision = 'confirm' AND entry_id IS NOT NULL`,
-    [tenant],
-  );
-  return new Set(rows.map((row) => row.entry_id));
+/** The tenant's marked ledger dates (`recon_pending_days`). */
+export async function pendingDayMarks(db: Queryable, tenant: string): Promise<{ day: string; seq: string }[]> {
+  const { rows } = await db.query<{ day: string; seq: string }>(`SELECT day, seq FROM recon_pending_days WHERE tenant = $1 ORDER BY day`, [tenant]);
+  return rows;
 }
 
-/** Declined pairs as `source|external_id|entry_id`. */
+/** Deletes the marks a finished run read, by seq: a mark rewritten since has another seq and stays. */
+export async function deletePendingMarks(db: Queryable, tenant: string, marks: { lineSeqs: readonly string[]; daySeqs: readonly string[] }): Promise<void> {
+  if (marks.lineSeqs.length > 0) {
+    await db.query(`DELETE FROM recon_pending_lines WHERE tenant = $1 AND seq = ANY($2::bigint[])`, [tenant, marks.lineSeqs]);
+  }
+  if (marks.daySeqs.length > 0) {
+    await db.query(`DELETE FROM recon_pending_days WHERE tenant = $1 AND seq = ANY($2::bigint[])`, [tenant, marks.daySeqs]);
+  }
+}
+
+/** The tenant's lines with these keys, whatever their state (`live` says). */
+export async function reconLinesByKey(db: Queryable, tenant: string, keys: readonly ReconLineKey[]): Promise<MarkedReconLineRow[]> {
+  if (keys.length === 0) return [];
+  const { rows } = await db.query<MarkedReconLineRow>(
+    `SELECT ${LINE_COLUMNS}, (l.removed_at IS NULL AND s.decision IS DISTINCT FROM 'confirm') AS live
+     FROM unnest($2::text[], $3::text[]) AS k(source, external_id)
+     JOIN external_ledger l ON l.tenant = $1 AND l.source = k.source AND l.external_id = k.external_id
+     ${WITH_SUGGESTION}`,
+    [tenant, keys.map((key) => key.source), keys.map((key) => key.external_id)],
+  );
+  return rows;
+}
+
+/**
+ * A page of the tenant's live lines without a confirmed match booked within `interval`, by
+ * booked date then key, after `after`.
+ */
+export async function reconLinesBookedWithin(
+  db: Queryable,
+  tenant: string,
+  interval: DateInterval,
+  after: { booked_date: string; source: string; external_id: string } | null,
+  limit: number,
+): Promise<ReconLineRow[]> {
+  // The page starts at the cursor's date, so each page reads from where the last one stopped.
+  const { rows } = await db.query<ReconLineRow>(
+    `SELECT ${LINE_COLUMNS}
+     FROM external_ledger l ${WITH_SUGGESTION}
+     WHERE l.tenant = $1 AND l.removed_at IS NULL AND l.booked_date BETWEEN $2::date AND $3::date
+       AND s.decision IS DISTINCT FROM 'confirm'
+       ${after ? 'AND (l.booked_date, l.source, l.external_id) > ($2::date, $5, $6)' : ''}
+     ORDER BY l.booked_date, l.source, l.external_id LIMIT $4`,
+    after
+      ? [tenant, after.booked_date, interval.to, limit, after.source, after.external_id]
+      : [tenant, interval.from, interval.to, limit],
+  );
+  return rows;
+}
+
+/**
+ * The tenant's live lines without a confirmed match whose stored suggestion was scored against
+ * (`scored`) or could claim (`claimable`) one of `entryIds`.
+ */
+export async function reconLinesByStoredEntries(
+  db: Queryable,
+  tenant: string,
+  column: 'scored' | 'claimable',
+  entryIds: readonly string[],
+): Promise<ReconLineRow[]> {
+  if (entryIds.length === 0) return [];
+  const { rows } = await db.query<ReconLineRow>(
+    `SELECT ${LINE_COLUMNS}
+     FROM (SELECT DISTINCT source, external_id FROM recon_scored_entries
+           WHERE tenant = $1 AND entry_id = ANY($2::text[]) ${column === 'claimable' ? 'AND claimable' : ''}) AS k
+     JOIN external_ledger l ON l.tenant = $1 AND l.source = k.source AND l.external_id = k.external_id
+     ${WITH_SUGGESTION}
+     WHERE l.removed_at IS NULL AND s.decision IS DISTINCT FROM 'confirm'`,
+    [tenant, entryIds],
+  );
+  return rows;
+}
+
+/** Entry ids dated within `interval` that a person confirmed for some transaction: never matched again. */
+export async function confirmedEntryIdsWithin(db: Queryable, tenant: string, interval: DateInterval): Promise<string[]> {
+  const { rows } = await db.query<{ entry_id: string }>(
+    `SELECT s.entry_id FROM recon_suggestions s
+     JOIN ledger_entries e ON e.tenant = s.tenant AND e.entry_id = s.entry_id
+     WHERE s.tenant = $1 AND s.decision = 'confirm' AND e.entry_date BETWEEN $2::date AND $3::date`,
+    [tenant, interval.from, interval.to],
+  );
+  return rows.map((row) => row.entry_id);
+}
+
+/** The declined pairs of these lines. */
+export async function declinedPairsOf(
+  db: Queryable,
+  tenant: string,
+  keys: readonly ReconLineKey[],
+): Promise<{ source: string; external_id: string; entry_id: string }[]> {
+  if (keys.length === 0) return [];
+  const { rows } = await db.query<{ source: string; external_id: string; entry_id: string }>(
+    `SELECT d.source, d.external_id, d.entry_id
+     FROM recon_declined_pairs d JOIN unnest($2::text[], $3::text[]) AS k(source, external_id)
+       ON d.source = k.source AND d.external_id = k.external_id
+     WHERE d.tenant = $1`,
+    [tenant, keys.map((key) => key.source), keys.map((key) => key.external_id)],
+  );
+  return rows;
+}
+
+/** Every declined pair of the tenant. */
 export async function declinedPairs(db: Queryable, tenant: string): Promise<{ source: string; external_id: string; entry_id: string }[]> {
   const { rows } = await db.query<{ source: string; external_id: string; entry_id: string }>(
     `SELECT source, external_id, entry_id FROM recon_declined_pairs WHERE tenant = $1`,
@@ -56,7 +185,10 @@ export async function declinedPairs(db: Queryable, tenant: string): Promise<{ so
   return rows;
 }
 
-/** One computed suggestion to store. */
+/**
+ * One computed suggestion to store; a chunk of them travels as one JSON array (built off the
+ * event loop by the engine thread) straight into `storeSuggestionChunk`.
+ */
 export interface SuggestionWrite {
   source: string;
   external_id: string;
@@ -68,27 +200,64 @@ export interface SuggestionWrite {
   criteria: unknown[];
   candidates: unknown[];
   rules_version: string;
+  /** Entries the transaction was scored against. */
+  scored: string[];
+  /** Those it could claim. */
+  claimable: string[];
+  /** `ReconLineRow.seen` as the run read it. */
+  seen: string | null;
 }
 
 /**
- * Stores the run's outcomes in one statement: new transactions get a suggestion, undecided or
- * declined ones are replaced, confirmed ones are never touched. Answers how many were written.
+ * Stores a chunk of a run's outcomes (`suggestionsJson`: a JSON array of `SuggestionWrite`) in
+ * one statement, while the run is still `fence.owner`'s. A suggestion is written only if its
+ * row is as the run read it (`seen`): confirmed rows are never touched, and a row a person
+ * decided meanwhile is left to the next run (the decision marked its line). The entries each
+ * written line was scored against go to `recon_scored_entries` too. Answers how many were written.
  */
-export async function storeSuggestions(db: Queryable, tenant: string, suggestions: readonly SuggestionWrite[]): Promise<number> {
-  if (suggestions.length === 0) return 0;
-  const { rowCount } = await db.query(
-    `INSERT INTO recon_suggestions AS s (tenant, source, external_id, status, entry_id, confidence, rule, rationale, criteria, candidates, rules_version)
-     SELECT $1, r.source, r.external_id, r.status, r.entry_id, r.confidence, r.rule, r.rationale, r.criteria, r.candidates, r.rules_version
-     FROM jsonb_to_recordset($2::jsonb) AS r(source text, external_id text, status text, entry_id text, confidence numeric,
-                                             rule text, rationale text, criteria jsonb, candidates jsonb, rules_version text)
-     ON CONFLICT (tenant, source, external_id) DO UPDATE SET
-       status = excluded.status, entry_id = excluded.entry_id, confidence = excluded.confidence, rule = excluded.rule,
-       rationale = excluded.rationale, criteria = excluded.criteria, candidates = excluded.candidates,
-       rules_version = excluded.rules_version, decision = NULL, decided_at = NULL, decided_by = NULL, updated_at = now()
-     WHERE s.decision IS DISTINCT FROM 'confirm'`,
-    [tenant, JSON.stringify(suggestions)],
+export async function storeSuggestionChunk(db: Queryable, fence: ReconRunFence, suggestionsJson: string): Promise<number> {
+  const { rows } = await db.query<{ written: number }>(
+    `WITH r AS (
+       SELECT * FROM jsonb_to_recordset($4::jsonb) AS r(source text, external_id text, status text, entry_id text, confidence numeric,
+         rule text, rationale text, criteria jsonb, candidates jsonb, rules_version text, scored text[], claimable text[], seen text)
+     ), current AS (
+       SELECT s.source, s.external_id, s.updated_at, s.decision
+       FROM recon_suggestions s JOIN r ON s.source = r.source AND s.external_id = r.external_id
+       WHERE s.tenant = $1
+       FOR UPDATE OF s
+     ), written AS (
+       INSERT INTO recon_suggestions AS s
+         (tenant, source, external_id, status, entry_id, confidence, rule, rationale, criteria, candidates, rules_version,
+          scored_entry_ids, claimable_entry_ids)
+       SELECT $1, r.source, r.external_id, r.status, r.entry_id, r.confidence, r.rule, r.rationale, r.criteria, r.candidates,
+              r.rules_version, r.scored, r.claimable
+       FROM r LEFT JOIN current c ON c.source = r.source AND c.external_id = r.external_id
+       WHERE EXISTS (SELECT 1 FROM recon_runs WHERE tenant = $1 AND id = $2::uuid AND owner = $3 AND status = 'running')
+         AND CASE WHEN c.source IS NULL THEN r.seen IS NULL
+                  ELSE c.decision IS DISTINCT FROM 'confirm' AND c.updated_at = r.seen::timestamptz END
+       ON CONFLICT (tenant, source, external_id) DO UPDATE SET
+         status = excluded.status, entry_id = excluded.entry_id, confidence = excluded.confidence, rule = excluded.rule,
+         rationale = excluded.rationale, criteria = excluded.criteria, candidates = excluded.candidates,
+         rules_version = excluded.rules_version, scored_entry_ids = excluded.scored_entry_ids,
+         claimable_entry_ids = excluded.claimable_entry_ids,
+         decision = NULL, decided_at = NULL, decided_by = NULL, updated_at = now()
+       WHERE s.decision IS DISTINCT FROM 'confirm'
+       RETURNING s.source, s.external_id, s.scored_entry_ids, s.claimable_entry_ids
+     ), pairs AS (
+       SELECT w.source, w.external_id, e.entry_id, e.entry_id = ANY(w.claimable_entry_ids) AS claimable
+       FROM written w CROSS JOIN unnest(w.scored_entry_ids) AS e(entry_id)
+     ), dropped AS (
+       DELETE FROM recon_scored_entries x USING written w
+       WHERE x.tenant = $1 AND x.source = w.source AND x.external_id = w.external_id AND NOT x.entry_id = ANY(w.scored_entry_ids)
+     ), kept AS (
+       INSERT INTO recon_scored_entries (tenant, entry_id, source, external_id, claimable)
+       SELECT $1, p.entry_id, p.source, p.external_id, p.claimable FROM pairs p
+       ON CONFLICT (tenant, entry_id, source, external_id) DO UPDATE SET claimable = excluded.claimable
+     )
+     SELECT count(*)::int AS written FROM written`,
+    [fence.tenant, fence.runId, fence.owner, suggestionsJson],
   );
-  return rowCount;
+  return rows[0]?.written ?? 0;
 }
 
 /** A stored suggestion with its bank transaction and entry, as the API shows it. */

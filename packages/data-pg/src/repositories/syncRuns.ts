@@ -30,14 +30,15 @@ export async function unlockSourceSync(session: Queryable, tenant: string, sourc
 
 /**
  * Opens a run record. Runs left `running` by a worker that died (the caller holds the source's
- * lock, so nobody else is running) are closed as failed `ABANDONED` first.
+ * lock, so nobody else is running) are closed as failed `ABANDONED` first; the pages and rows
+ * they stored (`recordSyncRunProgress`) stay on their record and count in the totals.
  */
 export async function startSyncRun(db: Queryable, tenant: string, source: string): Promise<string> {
-  const abandoned = await db.query<{ attempts: number }>(
+  const abandoned = await db.query<{ rows: number }>(
     `UPDATE external_sync_runs SET outcome = 'failed', finished_at = now(), error_code = 'ABANDONED',
             error_message = 'the worker stopped before finishing this run'
      WHERE tenant = $1 AND source = $2 AND outcome = 'running'
-     RETURNING attempts`,
+     RETURNING rows_added + rows_modified + rows_removed AS rows`,
     [tenant, source],
   );
   if (abandoned.rowCount > 0) {
@@ -46,9 +47,9 @@ export async function startSyncRun(db: Queryable, tenant: string, source: string
       db,
       tenant,
       source,
-      `runs_total = runs_total + $3, errors_total = errors_total + $3, last_error_code = 'ABANDONED',
-       last_error_at = now(), last_error_attempts = NULL`,
-      [abandoned.rowCount],
+      `runs_total = runs_total + $3, errors_total = errors_total + $3, rows_synced_total = rows_synced_total + $4,
+       last_error_code = 'ABANDONED', last_error_at = now(), last_error_attempts = NULL`,
+      [abandoned.rowCount, abandoned.rows.reduce((sum, row) => sum + row.rows, 0)],
     );
   }
   const { rows } = await db.query<{ id: string }>(
@@ -64,6 +65,20 @@ async function bumpState(db: Queryable, tenant: string, source: string, assignme
     [tenant, source],
   );
   await db.query(`UPDATE external_sync_state SET ${assignments} WHERE tenant = $1 AND source = $2`, [tenant, source, ...params]);
+}
+
+/**
+ * Writes what the run stored so far onto its record; call it in the transaction that stores
+ * each page, so a run that never finishes (killed) still shows the pages and rows it stored.
+ */
+export async function recordSyncRunProgress(db: Queryable, tenant: string, source: string, runId: string, totals: SyncRunTotals): Promise<void> {
+  await db.query(
+    `UPDATE external_sync_runs SET full_resync = $4, attempts = $5, pages = $6, rows_added = $7, rows_modified = $8,
+            rows_removed = $9, removed_unknown = $10, provider_refreshed_at = $11::timestamptz
+     WHERE tenant = $1 AND source = $2 AND id = $3`,
+    [tenant, source, runId, totals.fullResync, totals.attempts, totals.pages, totals.added, totals.modified, totals.removed,
+      totals.removedUnknown, totals.providerRefreshedAt],
+  );
 }
 
 /** Closes the run as succeeded and moves the source's last-success time and totals. */
@@ -88,7 +103,10 @@ export async function recordSyncSuccess(db: Queryable, tenant: string, source: s
   );
 }
 
-/** Closes the run as failed with its error code and attempts, and counts the error. */
+/**
+ * Closes the run as failed with its error code and attempts, and counts the error. The rows its
+ * stored pages brought in are kept (the next run resumes after them) and counted.
+ */
 export async function recordSyncFailure(
   db: Queryable,
   tenant: string,
@@ -109,11 +127,11 @@ export async function recordSyncFailure(
     db,
     tenant,
     source,
-    `runs_total = runs_total + 1, errors_total = errors_total + 1, last_error_code = $3, last_error_at = clock_timestamp(),
-     last_error_attempts = $4,
+    `runs_total = runs_total + 1, errors_total = errors_total + 1, rows_synced_total = rows_synced_total + $6,
+     last_error_code = $3, last_error_at = clock_timestamp(), last_error_attempts = $4,
      last_run_seconds = (SELECT extract(epoch FROM finished_at - started_at) FROM external_sync_runs
                          WHERE tenant = $1 AND source = $2 AND id = $5)`,
-    [failure.code, failure.attempts, runId],
+    [failure.code, failure.attempts, runId, totals.added + totals.modified + totals.removed],
   );
 }
 
@@ -144,8 +162,14 @@ export interface SourceStatusRow {
   provider_refreshed_at: Date | null;
   runs_total: string;
   errors_total: string;
+  /** A complete pass stored its cursor (the loop base): runs page changes since then. */
   cursor_present: boolean;
   cursor_updated_at: Date | null;
+  /** The unfinished pass, when one is stored (`external_sync_progress`); all null otherwise. */
+  pass_full_sync: boolean | null;
+  pass_started_at: Date | null;
+  pass_updated_at: Date | null;
+  pass_pages: number | null;
   rows_total: number;
   rows_active: number;
   rows_removed: number;
@@ -159,6 +183,8 @@ export async function readSourceStatuses(db: Queryable, tenant: string, options:
             st.last_success_at, st.last_error_code, st.last_error_at, st.last_error_attempts, st.provider_refreshed_at,
             coalesce(st.runs_total, 0)::text AS runs_total, coalesce(st.errors_total, 0)::text AS errors_total,
             (o.cursor IS NOT NULL) AS cursor_present, o.updated_at AS cursor_updated_at,
+            CASE WHEN p.source IS NOT NULL THEN p.base_cursor IS NULL END AS pass_full_sync,
+            p.started_at AS pass_started_at, p.updated_at AS pass_updated_at, p.pages AS pass_pages,
             coalesce(c.total, 0)::int AS rows_total, coalesce(c.active, 0)::int AS rows_active,
             coalesce(c.removed, 0)::int AS rows_removed,
             coalesce((SELECT json_agg(r ORDER BY r.started_at DESC) FROM (
@@ -169,6 +195,7 @@ export async function readSourceStatuses(db: Queryable, tenant: string, options:
      FROM external_sources s
      LEFT JOIN external_sync_state st ON st.tenant = s.tenant AND st.source = s.source
      LEFT JOIN external_ledger_offset o ON o.tenant = s.tenant AND o.source = s.source
+     LEFT JOIN external_sync_progress p ON p.tenant = s.tenant AND p.source = s.source
      LEFT JOIN LATERAL (
        SELECT count(*) AS total, count(*) FILTER (WHERE removed_at IS NULL) AS active,
               count(*) FILTER (WHERE removed_at IS NOT NULL) AS removed

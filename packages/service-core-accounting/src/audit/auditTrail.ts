@@ -17,18 +17,33 @@ export function encodeAuditCursor(position: AuditPosition): string {
   return Buffer.from(JSON.stringify({ t: position.tsMicros, i: position.id })).toString('base64url');
 }
 
-/** Reads a cursor made by `encodeAuditCursor`; anything else is a `ValidationError`. */
-export function decodeAuditCursor(cursor: string): AuditPosition {
-  const invalid = () => new ValidationError('cursor is not valid', [{ path: 'cursor', message: 'not a cursor this API issued' }]);
+const BIGINT_MIN = -(2n ** 63n);
+const BIGINT_MAX = 2n ** 63n - 1n;
+const inBigint = (digits: string) => BigInt(digits) >= BIGINT_MIN && BigInt(digits) <= BIGINT_MAX;
+
+/**
+ * The position in a cursor made by `encodeAuditCursor`, or null for anything else: `t` must be
+ * a `bigint` and `i` a positive one, as their columns are. (Whether `t` is an instant the API
+ * accepts is the API's own check.)
+ */
+export function readAuditCursor(cursor: string): AuditPosition | null {
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw invalid();
+    return null;
   }
   const { t, i } = (value ?? {}) as { t?: unknown; i?: unknown };
-  if (typeof t !== 'string' || typeof i !== 'string' || !/^-?\d{1,19}$/.test(t) || !/^\d{1,19}$/.test(i)) throw invalid();
+  if (typeof t !== 'string' || typeof i !== 'string' || !/^-?\d{1,19}$/.test(t) || !/^[1-9]\d{0,18}$/.test(i)) return null;
+  if (!inBigint(t) || !inBigint(i)) return null;
   return { tsMicros: t, id: i };
+}
+
+/** Reads a cursor made by `encodeAuditCursor`; anything else is a `ValidationError`. */
+export function decodeAuditCursor(cursor: string): AuditPosition {
+  const position = readAuditCursor(cursor);
+  if (!position) throw new ValidationError('cursor is not valid', [{ path: 'cursor', message: 'not a cursor this API issued' }]);
+  return position;
 }
 
 export interface AuditTrailPage {

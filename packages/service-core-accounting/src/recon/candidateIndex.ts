@@ -7,6 +7,7 @@ import {
   signOf,
   type Money,
 } from './money.js';
+import { reconEntryWindowDays } from './rules.js';
 import { extractTextFeatures, type TextFeatures, type WordWeight } from './textEvidence.js';
 import type { ReconBankTransaction, ReconLedgerEntry, ReconRules } from './types.js';
 
@@ -117,9 +118,12 @@ export class CandidateIndex {
   private readonly byAmount = new Map<string, PreparedEntry[]>();
   private readonly byReference = new Map<string, PreparedEntry[]>();
   private readonly byWord = new Map<string, PreparedEntry[]>();
+  private readonly byDay: PreparedEntry[];
   private readonly bucketWidths = new Map<string, bigint>();
-  private readonly weights = new Map<string, number>();
   private readonly seen: Int32Array;
+  private readonly windowDays: number;
+  /** Lines of one day share their window, hence their word weights. */
+  private readonly weightsByDay = new Map<number, WordWeight>();
   private stamp = 0;
 
   constructor(readonly entries: readonly PreparedEntry[], private readonly rules: ReconRules) {
@@ -131,18 +135,43 @@ export class CandidateIndex {
     for (const map of [this.byAmount, this.byReference, this.byWord]) {
       for (const list of map.values()) list.sort(byDayThenId);
     }
+    this.byDay = [...entries].sort(byDayThenId);
     this.seen = new Int32Array(entries.length);
+    this.windowDays = reconEntryWindowDays(rules);
   }
 
-  /** Rare words weigh more: ln(1 + entries / (1 + entries carrying the word)). */
-  readonly wordWeight: WordWeight = (word) => {
-    let weight = this.weights.get(word);
-    if (weight === undefined) {
-      weight = Math.log(1 + this.entries.length / (1 + (this.byWord.get(word)?.length ?? 0)));
-      this.weights.set(word, weight);
+  /**
+   * Word weights for a transaction dated `day`: rare words weigh more, ln(1 + entries / (1 +
+   * entries carrying the word)), counted among the entries within `reconEntryWindowDays` of
+   * `day`. Counted there and not over the whole input, so a line's scores depend only on the
+   * entries near it: a run given only the entries around some lines scores them as a run given
+   * the whole ledger does (incremental runs, docs/RECON.md).
+   */
+  wordWeightAround(day: number): WordWeight {
+    let weight = this.weightsByDay.get(day);
+    if (!weight) {
+      weight = this.countWordWeights(day);
+      this.weightsByDay.set(day, weight);
     }
     return weight;
-  };
+  }
+
+  private countWordWeights(day: number): WordWeight {
+    const [from, to] = [day - this.windowDays, day + this.windowDays];
+    const [start, end] = rangeWithinDays(this.byDay, from, to);
+    const near = end - start;
+    const weights = new Map<string, number>();
+    return (word) => {
+      let weight = weights.get(word);
+      if (weight === undefined) {
+        const list = this.byWord.get(word);
+        const [first, last] = list ? rangeWithinDays(list, from, to) : [0, 0];
+        weight = Math.log(1 + near / (1 + last - first));
+        weights.set(word, weight);
+      }
+      return weight;
+    };
+  }
 
   /** The tolerance of `currency` in whole minor units (at least 1): the width of an amount bucket. */
   private bucketWidth(currency: string): bigint {

@@ -1,5 +1,14 @@
 export * from './types.js';
-export { DEFAULT_RECON_RULES, RECON_RULE_IDS, reconcile, type ReconRuleId } from './reconcile.js';
+export {
+  DEFAULT_RECON_RULES,
+  RECON_RULE_IDS,
+  candidateTraces,
+  reconcile,
+  reconcileTraced,
+  type CandidateTrace,
+  type ReconRuleId,
+  type TracedReconciliation,
+} from './reconcile.js';
 export { parseReconRules, reconEntryWindowDays } from './rules.js';
 export { currencyMinorUnits, formatMoney, parseMoney, type Money } from './money.js';
 export {

@@ -75,13 +75,42 @@ const MAX_ELIMINATION_ROUNDS = 3;
  * docs/RECON.md.
  */
 export function reconcile(input: ReconInput): ReconOutcome[] {
-  const rules = input.rules === undefined || input.rules === DEFAULT_RECON_RULES ? DEFAULT_RECON_RULES : parseReconRules(input.rules);
-  assertUniqueIds(input);
-  const taken = input.takenEntryIds ?? new Set<string>();
-  const declined = input.declinedPairs ?? new Set<string>();
-  const index = new CandidateIndex(prepareEntries(input.entries), rules);
+  const { rules, drafts, taken, wonBy } = decideAll(input);
+  return drafts.map((draft) => toOutcome(draft, rules, taken, wonBy));
+}
 
-  const drafts = input.transactions.map((tx) => scoreTransaction(tx, index, rules, declined));
+/** Which entries a transaction was scored against, and which of them it could claim. */
+export interface CandidateTrace {
+  /** Every entry it was scored against (declined pairs left out), sorted. */
+  scored: string[];
+  /** Those at or above the auto-match threshold: the only entries it can ever claim, sorted. */
+  claimable: string[];
+}
+
+/** What `reconcile` decided, and each transaction's `CandidateTrace`. */
+export interface TracedReconciliation {
+  /** One outcome per transaction, in input order. */
+  outcomes: ReconOutcome[];
+  /** One trace per transaction, in input order. */
+  traces: CandidateTrace[];
+}
+
+/**
+ * `reconcile`, also answering each transaction's candidate trace. Transactions meet only on an
+ * entry one of them claims: the outcome of a transaction depends on its own data, the entries
+ * near it and the transactions that could claim an entry it was scored against (and, in turn,
+ * theirs), never on any other. An incremental run uses the traces to know which stored
+ * suggestions a change can reach (docs/RECON.md "Runs").
+ */
+export function reconcileTraced(input: ReconInput): TracedReconciliation {
+  const { rules, drafts, taken, wonBy } = decideAll(input);
+  return { outcomes: drafts.map((draft) => toOutcome(draft, rules, taken, wonBy)), traces: drafts.map((draft) => traceOf(draft, rules)) };
+}
+
+/** Scores every transaction, decides each, settles the claims and runs the elimination rounds. */
+function decideAll(input: ReconInput): { rules: ReconRules; drafts: Draft[]; taken: ReadonlySet<string>; wonBy: ReadonlyMap<string, string> } {
+  const { rules, drafts } = scoreAll(input);
+  const taken = input.takenEntryIds ?? new Set<string>();
   const wonBy = new Map<string, string>();
   const contested = new Set<string>();
   for (const draft of drafts) decide(draft, rules, taken, wonBy);
@@ -97,7 +126,34 @@ export function reconcile(input: ReconInput): ReconOutcome[] {
     for (const draft of again) decide(draft, rules, taken, wonBy);
     resolveClaims(again, rules, wonBy, contested);
   }
-  return drafts.map((draft) => toOutcome(draft, rules, taken, wonBy));
+  return { rules, drafts, taken, wonBy };
+}
+
+/**
+ * Only the first step of `reconcile`: each transaction's candidate trace (as `reconcileTraced`
+ * answers it), in input order, without deciding anything.
+ */
+export function candidateTraces(input: ReconInput): CandidateTrace[] {
+  const { rules, drafts } = scoreAll(input);
+  return drafts.map((draft) => traceOf(draft, rules));
+}
+
+function traceOf(draft: Draft, rules: ReconRules): CandidateTrace {
+  return {
+    scored: draft.scored.map((pair) => pair.entry.id).sort(byId),
+    claimable: draft.scored
+      .filter((pair) => atLeast(pair.confidence, rules.autoMatchThreshold))
+      .map((pair) => pair.entry.id)
+      .sort(byId),
+  };
+}
+
+function scoreAll(input: ReconInput): { rules: ReconRules; drafts: Draft[] } {
+  const rules = input.rules === undefined || input.rules === DEFAULT_RECON_RULES ? DEFAULT_RECON_RULES : parseReconRules(input.rules);
+  assertUniqueIds(input);
+  const declined = input.declinedPairs ?? new Set<string>();
+  const index = new CandidateIndex(prepareEntries(input.entries), rules);
+  return { rules, drafts: input.transactions.map((tx) => scoreTransaction(tx, index, rules, declined)) };
 }
 
 const isTakenByOther = (entryId: string, transactionId: string, wonBy: ReadonlyMap<string, string>): boolean =>
@@ -131,12 +187,13 @@ function scoreTransaction(tx: ReconBankTransaction, index: CandidateIndex, rules
     passedOver: [],
   };
   if (!draft.prepared) return draft;
+  const wordWeight = index.wordWeightAround(draft.prepared.day);
   for (const entry of index.candidatesFor(draft.prepared)) {
     if (declined.has(`${tx.id}|${entry.id}`)) {
       draft.declinedCount += 1;
       continue;
     }
-    const pair = scorePair(draft.prepared, entry, rules, index.wordWeight);
+    const pair = scorePair(draft.prepared, entry, rules, wordWeight);
     if (pair) draft.scored.push(pair);
   }
   draft.scored.sort(byConfidenceThenEntry);

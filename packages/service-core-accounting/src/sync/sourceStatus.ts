@@ -24,8 +24,14 @@ export interface SourceStatus {
   /** Enabled and not synced successfully within the threshold (or never). */
   stale: boolean;
   last_error: { code: string; at: string | null; attempts: number | null } | null;
+  /** A complete pass stored its cursor: runs sync the changes since then (after finishing `pass_in_progress`, if any). */
   cursor_present: boolean;
   cursor_updated_at: string | null;
+  /**
+   * A pass (full or incremental) that stored pages but has not reached its last page yet: the
+   * next run resumes after its `pages` pages. Null when no pass is unfinished.
+   */
+  pass_in_progress: { full_sync: boolean; started_at: string; updated_at: string; pages: number } | null;
   rows: { total: number; active: number; removed: number };
   provider_refreshed_at: string | null;
   runs_total: number;
@@ -57,6 +63,15 @@ export async function getSourceStatuses(
         : null,
       cursor_present: row.cursor_present,
       cursor_updated_at: iso(row.cursor_updated_at),
+      pass_in_progress:
+        row.pass_started_at && row.pass_updated_at
+          ? {
+            full_sync: row.pass_full_sync === true,
+            started_at: row.pass_started_at.toISOString(),
+            updated_at: row.pass_updated_at.toISOString(),
+            pages: row.pass_pages ?? 0,
+          }
+          : null,
       rows: { total: row.rows_total, active: row.rows_active, removed: row.rows_removed },
       provider_refreshed_at: iso(row.provider_refreshed_at),
       runs_total: Number(row.runs_total),

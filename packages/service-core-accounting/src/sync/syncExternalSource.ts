@@ -1,10 +1,13 @@
 import {
   markLedgerTransactionsRemoved,
   readSyncCursor,
+  readSyncProgress,
   recordSyncFailure,
+  recordSyncRunProgress,
   recordSyncSuccess,
   startSyncRun,
   storeSyncCursor,
+  storeSyncProgress,
   sweepUnseenLedgerTransactions,
   tryLockSourceSync,
   unlockSourceSync,
@@ -55,6 +58,13 @@ class SyncRunError extends Error {
   }
 }
 
+function deadlineExceeded(): SyncRunError {
+  return new SyncRunError(
+    'DEADLINE_EXCEEDED',
+    'the worker was stopped (deadline or SIGTERM) before the run finished; the next run resumes after the last stored page',
+  );
+}
+
 /** Today minus `days`, as the bank's `YYYY-MM-DD` (UTC). */
 export function startDateFor(now: Date, days: number): string {
   return new Date(now.getTime() - days * 86_400_000).toISOString().slice(0, 10);
@@ -76,19 +86,29 @@ function toLedger(tx: BankTransaction): LedgerTransaction {
   };
 }
 
+/** A fresh seen marker for `external_ledger.seen_run_id`: a positive random bigint, as a string. */
+function newSeenMarker(): string {
+  return String(randomBytes(8).readBigInt64BE() & 0x7fffffffffffffffn);
+}
+
 /**
  * Syncs one source of one tenant from the bank into `external_ledger`.
  *
  * - Single flight: a session-level advisory lock per (tenant, source); a second caller gets
  *   `skipped` at once.
- * - Each page is stored in its own transaction (one upsert statement for its transactions);
- *   the cursor is stored only with the last page of the run, so a stored cursor never runs
- *   ahead of the data and a crash simply replays from the previous cursor (writes are idempotent).
- * - `MUTATION_DURING_PAGINATION`: the page loop restarts from the cursor this run started with.
- * - `INVALID_CURSOR`: a full resync from `start_date`; at its end, live rows booked since then
- *   that the bank no longer returned are tombstoned.
- * - Every run is recorded; a failed one also counts an error and writes an
- *   `external_sync_failed` audit event whose subject is the source.
+ * - A pass is the page loop from the loop base (the last `has_more: false` cursor, or null: a
+ *   full sync from `start_date`) to the next `has_more: false` page. Each page commits in one
+ *   transaction with the cursor after it: a middle page with the pass's progress
+ *   (`external_sync_progress`), the last one as the new loop base. A stored cursor is never
+ *   ahead of the data, and a run stopped by the deadline, a kill or a crash leaves the next run
+ *   to resume after the last stored page (replayed pages are harmless: writes are idempotent).
+ * - `MUTATION_DURING_PAGINATION`: the pass restarts from its loop base, also when the run began
+ *   at a stored middle cursor, whose snapshot a change between runs invalidates.
+ * - `INVALID_CURSOR` (on the loop base or a stored middle cursor): a full resync from today's
+ *   `start_date`. A full pass, over however many runs, tombstones at its end the live rows
+ *   booked since its `start_date` that it did not see.
+ * - Every run is recorded, with the pages and rows it stored; a failed one also counts an error
+ *   and writes an `external_sync_failed` audit event whose subject is the source.
  */
 export async function syncExternalSource(
   db: Db,
@@ -123,62 +143,70 @@ async function runLocked(
   const totals: SyncRunTotals = {
     pages: 0, attempts: 0, added: 0, modified: 0, removed: 0, removedUnknown: 0, fullResync: false, providerRefreshedAt: null,
   };
-  let startCursor = await readSyncCursor(session, tenant, source);
-  let cursor = startCursor;
-  let pass = 0;
+  // The pass this run works on: the stored unfinished one, or a new one from the loop base.
+  const progress = await readSyncProgress(session, tenant, source);
+  const pass = progress
+    ? { baseCursor: progress.baseCursor, startDate: progress.startDate, seenMarker: progress.seenMarker }
+    : { baseCursor: await readSyncCursor(session, tenant, source), startDate, seenMarker: newSeenMarker() };
+  let cursor = progress ? progress.pageCursor : pass.baseCursor;
   let restarts = 0;
-  // A full sync tombstones what its own complete pass did not see: each pass has its marker.
-  const markers = new Map<number, string>();
-  const passMarker = (n: number) => {
-    if (!markers.has(n)) markers.set(n, String(randomBytes(8).readBigInt64BE() & 0x7fffffffffffffffn));
-    return markers.get(n) as string;
-  };
+  let resynced = false;
 
   try {
     for (;;) {
-      if (options.signal?.aborted) {
-        throw new SyncRunError('DEADLINE_EXCEEDED', 'the worker was stopped (deadline or SIGTERM) before the run finished; the next run resumes');
-      }
+      if (options.signal?.aborted) throw deadlineExceeded();
       let page: SyncPage;
       try {
-        const result = await bank.syncTransactions({ connectionId, cursor, count: pageSize, startDate }, options.signal);
+        const result = await bank.syncTransactions({ connectionId, cursor, count: pageSize, startDate: pass.startDate }, options.signal);
         totals.attempts += result.attempts;
         page = result.value;
       } catch (err) {
         if (!(err instanceof BankSandboxError)) throw err;
         totals.attempts += err.attempts;
+        // Cancelled mid-request or mid-backoff: that is the deadline (or SIGTERM), not the bank.
+        if (options.signal?.aborted) throw deadlineExceeded();
         if (err.code === 'MUTATION_DURING_PAGINATION' && restarts < maxRestarts) {
+          // A new marker: what the abandoned pages saw says nothing about the restarted snapshot.
           restarts += 1;
-          pass += 1;
-          cursor = startCursor;
+          pass.seenMarker = newSeenMarker();
+          cursor = pass.baseCursor;
           continue;
         }
-        if (err.code === 'INVALID_CURSOR' && startCursor !== null) {
+        if (err.code === 'INVALID_CURSOR' && cursor !== null && !resynced) {
+          resynced = true;
           totals.fullResync = true;
-          startCursor = null;
+          Object.assign(pass, { baseCursor: null, startDate, seenMarker: newSeenMarker() });
           cursor = null;
-          pass += 1;
           continue;
         }
         throw err;
       }
 
-      const scope = { tenant, source, seenMarker: passMarker(pass) };
-      const isFullSync = startCursor === null;
-      await session.transaction(async (tx) => {
+      const scope = { tenant, source, seenMarker: pass.seenMarker };
+      // The page counts for the run once it is committed, with the run record saying so.
+      const stored = await session.transaction(async (tx) => {
         const upserted = await upsertLedgerTransactions(tx, scope, [...page.added, ...page.modified].map(toLedger));
         const removal = await markLedgerTransactionsRemoved(tx, scope, page.removed.map((r) => r.transaction_id));
-        totals.added += upserted.added;
-        totals.modified += upserted.modified;
-        totals.removed += removal.removed;
-        totals.removedUnknown += removal.removedUnknown;
-        if (!page.has_more) {
-          if (isFullSync) totals.removed += await sweepUnseenLedgerTransactions(tx, scope, startDate);
+        let swept = 0;
+        if (page.has_more) {
+          await storeSyncProgress(tx, tenant, source, { ...pass, pageCursor: page.next_cursor });
+        } else {
+          if (pass.baseCursor === null) swept = await sweepUnseenLedgerTransactions(tx, scope, pass.startDate);
           await storeSyncCursor(tx, tenant, source, page.next_cursor);
         }
+        const next: SyncRunTotals = {
+          ...totals,
+          pages: totals.pages + 1,
+          added: totals.added + upserted.added,
+          modified: totals.modified + upserted.modified,
+          removed: totals.removed + removal.removed + swept,
+          removedUnknown: totals.removedUnknown + removal.removedUnknown,
+          providerRefreshedAt: page.provider_refreshed_at ?? totals.providerRefreshedAt,
+        };
+        await recordSyncRunProgress(tx, tenant, source, runId, next);
+        return next;
       });
-      totals.pages += 1;
-      totals.providerRefreshedAt = page.provider_refreshed_at ?? totals.providerRefreshedAt;
+      Object.assign(totals, stored);
       if (!page.has_more) break;
       if (page.next_cursor === cursor) {
         throw new SyncRunError('MALFORMED_RESPONSE', 'bank answered has_more with the cursor it was sent; stopping instead of looping');

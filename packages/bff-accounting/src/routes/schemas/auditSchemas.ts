@@ -1,12 +1,22 @@
 import { z } from 'zod';
 import type { AuditEvent } from '@accounting/data-pg';
-import { AUDIT_ACTIONS } from '@accounting/service-core-accounting';
-import { listQueryParam } from './commonSchemas.js';
+import { AUDIT_ACTIONS, readAuditCursor } from '@accounting/service-core-accounting';
+import { instant, isInstantMicrosInRange, listQueryParam } from './commonSchemas.js';
 
 // Requests: the audit router validates with these very objects; docs/openapi.json is generated from them.
 
 /** A query parameter that must be given at most once. */
 const single = <T extends z.ZodType<unknown, string>>(schema: T) => z.string({ error: 'give this parameter once' }).pipe(schema);
+
+/** A `next_cursor` of the list: its id a positive bigint, its instant within the API's date range. */
+const auditCursor = z
+  .string()
+  .min(1)
+  .max(200)
+  .refine((cursor) => {
+    const position = readAuditCursor(cursor);
+    return position !== null && isInstantMicrosInRange(BigInt(position.tsMicros));
+  }, 'not a cursor this API issued');
 
 /** Query of `GET /v1/accounting/audit` (docs/API.md "The audit list"). */
 export const auditListQuery = z
@@ -17,15 +27,15 @@ export const auditListQuery = z
       .meta({ description: 'One or several actions: repeat the parameter or separate with commas' }),
     subject_id: single(z.string().min(1).max(200)).optional().meta({ description: 'Exact subject id' }),
     actor: single(z.string().min(1).max(128)).optional().meta({ description: "The actor's id (`X-User-Id` when it was recorded) or role" }),
-    from: single(z.iso.datetime({ offset: true })).optional().meta({ description: 'Inclusive lower bound of `ts`' }),
-    to: single(z.iso.datetime({ offset: true })).optional().meta({ description: 'Exclusive upper bound of `ts`' }),
+    from: single(instant).optional().meta({ description: 'Inclusive lower bound of `ts`' }),
+    to: single(instant).optional().meta({ description: 'Exclusive upper bound of `ts`' }),
     q: single(z.string().trim().min(1).max(200))
       .optional()
       .meta({ description: 'Case-insensitive text in the subject id or the summary (`%` and `_` are literal)' }),
     limit: single(z.string().regex(/^\d{1,3}$/, 'must be a whole number from 1 to 200').transform(Number).pipe(z.number().min(1).max(200)))
       .default(50)
       .meta({ description: 'Page size, a whole number' }),
-    cursor: single(z.string().min(1).max(200)).optional().meta({ description: 'The `next_cursor` of the previous page' }),
+    cursor: single(auditCursor).optional().meta({ description: 'The `next_cursor` of the previous page' }),
   })
   .strict()
   .refine((query) => !query.from || !query.to || Date.parse(query.from) <= Date.parse(query.to), {
@@ -40,7 +50,7 @@ export const manualReviewBody = z
     subject_id: z.string().trim().min(1).max(200),
     reason: z.string().trim().min(1).max(1_000),
     note: z.string().max(4_000).optional(),
-    client_ts: z.iso.datetime({ offset: true }).optional(),
+    client_ts: instant.optional(),
   })
   .strict();
 

@@ -18,6 +18,49 @@ export const errorBody = z
   })
   .meta({ id: 'Error' }) satisfies z.ZodType<ErrorBody>;
 
+/**
+ * The one calendar range of the API (docs/API.md "Input limits"): every date and
+ * timestamp it reads, in a query, a body or a cursor, lies from 1900-01-01 to 9998-12-31 (UTC).
+ * Wide enough for any ledger; narrow enough that a date shifted by a reconciliation window, or a
+ * timestamp in microseconds, stays far inside what PostgreSQL and JavaScript's `Date` can hold.
+ */
+export const DATE_RANGE = { first: '1900-01-01', last: '9998-12-31' } as const;
+
+const DATE_RANGE_MESSAGE = `must be from ${DATE_RANGE.first} to ${DATE_RANGE.last}`;
+const FIRST_INSTANT_MS = Date.parse(`${DATE_RANGE.first}T00:00:00Z`);
+/** The first instant after the range (exclusive). */
+const END_INSTANT_MS = Date.parse(`${DATE_RANGE.last}T00:00:00Z`) + 86_400_000;
+
+/** A calendar date `YYYY-MM-DD` that exists (no 2026-02-30) and lies in `DATE_RANGE`. */
+export const calendarDate = z.iso
+  .date({ error: 'must be a date YYYY-MM-DD that exists', abort: true })
+  .refine((date) => date >= DATE_RANGE.first && date <= DATE_RANGE.last, DATE_RANGE_MESSAGE)
+  .meta({ description: `A date YYYY-MM-DD that exists, from ${DATE_RANGE.first} to ${DATE_RANGE.last}` });
+
+/** An ISO 8601 date-time with `Z` or an offset, a real one, whose instant lies in `DATE_RANGE`. */
+export const instant = z.iso
+  .datetime({ offset: true, error: 'must be an ISO 8601 date-time with Z or an offset', abort: true })
+  .refine((text) => {
+    const ms = Date.parse(text);
+    return ms >= FIRST_INSTANT_MS && ms < END_INSTANT_MS;
+  }, DATE_RANGE_MESSAGE)
+  .meta({ description: `An ISO 8601 date-time with Z or an offset, from ${DATE_RANGE.first} to ${DATE_RANGE.last} (UTC)` });
+
+/** Whether `micros` (microseconds since the epoch, as a cursor holds them) is an instant in `DATE_RANGE`. */
+export function isInstantMicrosInRange(micros: bigint): boolean {
+  return micros >= BigInt(FIRST_INSTANT_MS) * 1_000n && micros < BigInt(END_INSTANT_MS) * 1_000n;
+}
+
+/** The largest PostgreSQL `bigint`. */
+export const BIGINT_MAX = 9_223_372_036_854_775_807n;
+
+/** A positive PostgreSQL `bigint` in decimal (a `bigserial` id): 1 to 9223372036854775807. */
+export const bigintId = (message: string) =>
+  z
+    .string()
+    .regex(/^[1-9]\d{0,18}$/, { error: message, abort: true })
+    .refine((digits) => BigInt(digits) <= BIGINT_MAX, message);
+
 /** A query parameter given once or several times, or as a comma-separated list. */
 export const listQueryParam = z
   .union([z.string(), z.array(z.string())])

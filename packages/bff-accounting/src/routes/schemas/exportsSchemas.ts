@@ -6,10 +6,9 @@ import {
   type ExportSignatureView,
   type ExportVerification,
 } from '@accounting/service-core-accounting';
+import { instant } from './commonSchemas.js';
 
 // Requests: the exports router validates with these very objects; docs/openapi.json is generated from them.
-
-const instant = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with Z or an offset' });
 
 /** Query of `GET /v1/accounting/exports/audit`. */
 export const exportQuery = z

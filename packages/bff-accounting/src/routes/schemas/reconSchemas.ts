@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import type { ImportCounts, LedgerEntry } from '@accounting/data-pg';
 import type { Criterion, ReconCandidate, ReconRunSummary } from '@accounting/service-core-accounting';
-import { listQueryParam, pageLimitParam } from './commonSchemas.js';
+import { bigintId, calendarDate, listQueryParam, pageLimitParam } from './commonSchemas.js';
 
 // Requests: the recon router validates with these very objects; docs/openapi.json is generated from them.
 
-const calendarDate = z.iso.date('must be a date YYYY-MM-DD');
+const entryId = z.string().regex(/^[A-Za-z0-9_.:/-]{1,128}$/, 'entry ids are 1-128 characters of [A-Za-z0-9_.:/-]');
 const decimal = z.string().regex(/^-?\d{1,15}(\.\d{1,6})?$/, 'must be a decimal string such as "-12000" or "12.50"');
 const optionalText = (max: number) => z.string().max(max).nullable().optional();
 
@@ -16,7 +16,7 @@ export const ledgerImportBody = z
       .array(
         z
           .object({
-            entry_id: z.string().regex(/^[A-Za-z0-9_.:/-]{1,128}$/, 'entry ids are 1-128 characters of [A-Za-z0-9_.:/-]'),
+            entry_id: entryId,
             amount: decimal,
             currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code'),
             date: calendarDate,
@@ -31,18 +31,51 @@ export const ledgerImportBody = z
   })
   .strict();
 
+/** Where a page of the ledger list ends: the last entry's date and id. */
+export interface LedgerPosition {
+  date: string;
+  entryId: string;
+}
+
+/** The ledger list's `next_cursor`: base64url of `["<date>","<entry_id>"]`. */
+export function encodeLedgerCursor(position: LedgerPosition): string {
+  return Buffer.from(JSON.stringify([position.date, position.entryId])).toString('base64url');
+}
+
+const ledgerPosition = z.tuple([calendarDate, entryId]);
+
+/** The position in a cursor made by `encodeLedgerCursor`, or null unless it holds a date and an entry id the API accepts. */
+export function decodeLedgerCursor(cursor: string): LedgerPosition | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    return null;
+  }
+  const parsed = ledgerPosition.safeParse(value);
+  return parsed.success ? { date: parsed.data[0], entryId: parsed.data[1] } : null;
+}
+
 /** Query of `GET /v1/accounting/ledger-entries`. */
 export const ledgerListQuery = z
   .object({
     from: calendarDate.optional().meta({ description: 'First entry date, inclusive' }),
     to: calendarDate.optional().meta({ description: 'Last entry date, inclusive; not before `from`' }),
     limit: pageLimitParam(500, 100),
-    cursor: z.string().max(200).optional().meta({ description: 'The `next_cursor` of the previous page' }),
+    cursor: z
+      .string()
+      .max(200)
+      .refine((cursor) => decodeLedgerCursor(cursor) !== null, 'not a cursor this API issued')
+      .optional()
+      .meta({ description: 'The `next_cursor` of the previous page' }),
   })
   .strict();
 
 /** Body of `POST /v1/accounting/recon/run` (bank booked dates); may be omitted. */
 export const reconRunBody = z.object({ from: calendarDate.optional(), to: calendarDate.optional() }).strict().default({});
+
+/** Path of `/v1/accounting/recon/runs/:runId`. */
+export const reconRunParams = z.object({ runId: z.uuid('run ids are UUIDs, as `POST /v1/accounting/recon/run` answers them') });
 
 /** The statuses of a suggestion (docs/RECON.md). */
 const SUGGESTION_STATUSES = ['matched', 'suggested', 'unmatched', 'blocked'] as const;
@@ -55,12 +88,12 @@ export const suggestionsQuery = z
       .optional()
       .meta({ description: 'One or several statuses: repeat the parameter or separate with commas' }),
     limit: pageLimitParam(200, 50),
-    cursor: z.string().regex(/^\d{1,19}$/, 'not a cursor this API issued').optional().meta({ description: 'The `next_cursor` of the previous page' }),
+    cursor: bigintId('not a cursor this API issued').optional().meta({ description: 'The `next_cursor` of the previous page' }),
   })
   .strict();
 
 /** Path of `/v1/accounting/recon/suggestions/:id/decision`. */
-export const decisionParams = z.object({ id: z.string().regex(/^\d{1,19}$/, 'suggestion ids are numbers') });
+export const decisionParams = z.object({ id: bigintId('suggestion ids are numbers from 1 to 9223372036854775807') });
 
 /** Body of `POST /v1/accounting/recon/suggestions/:id/decision`. */
 export const decisionBody = z
@@ -106,15 +139,48 @@ export const ledgerEntryPage = z.object({
 
 const statusCounts = z.object({ matched: z.number().int(), suggested: z.number().int(), unmatched: z.number().int(), blocked: z.number().int() });
 
-/** `POST /v1/accounting/recon/run`: counts by status and the rules version. */
-export const reconRunResult = z.object({
+const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed'] as const;
+
+/** `POST /v1/accounting/recon/run`: the queued run, to poll at the `Location` header. */
+export const reconRunAccepted = z.object({
   tenant: z.string(),
-  rules_version: z.string(),
-  transactions: z.number().int(),
-  entries: z.number().int(),
-  written: z.number().int(),
-  by_status: statusCounts,
-}) satisfies z.ZodType<ReconRunSummary>;
+  run_id: z.uuid(),
+  status: z.enum(RUN_STATUSES),
+});
+
+/** What a succeeded run did: the bank lines it decided, by status, and the entries it read. */
+const reconRunSummary = z
+  .object({
+    rules_version: z.string(),
+    transactions: z.number().int().meta({ description: 'Bank lines this run decided' }),
+    entries: z.number().int().meta({ description: 'Ledger entries it read (those around its lines)' }),
+    written: z.number().int().meta({ description: 'Suggestions it stored' }),
+    by_status: statusCounts.meta({ description: 'Its lines by outcome' }),
+  })
+  .meta({ id: 'ReconRunSummary' }) satisfies z.ZodType<ReconRunSummary>;
+
+/** `GET /v1/accounting/recon/runs/{runId}`: the run's state; the summary once it succeeded, the error once it failed. */
+export const reconRun = z
+  .object({
+    tenant: z.string(),
+    run_id: z.uuid(),
+    status: z.enum(RUN_STATUSES),
+    mode: z
+      .enum(['full', 'incremental', 'range'])
+      .nullable()
+      .meta({ description: '`full`: every undecided line; `incremental`: what changed since the last runs; `range`: `from`..`to`. Null until it starts' }),
+    from: z.iso.date().nullable(),
+    to: z.iso.date().nullable(),
+    created_at: z.iso.datetime(),
+    started_at: z.iso.datetime().nullable(),
+    finished_at: z.iso.datetime().nullable(),
+    summary: reconRunSummary.nullable(),
+    error: z
+      .object({ code: z.string(), message: z.string() })
+      .nullable()
+      .meta({ description: '`ABANDONED` (its replica died), `DATABASE_UNAVAILABLE`, `ENGINE_FAILED` or `INTERNAL`' }),
+  })
+  .meta({ id: 'ReconRun' });
 
 /** One criterion of a candidate pair: a score and a human detail. */
 const reconCriterion = z

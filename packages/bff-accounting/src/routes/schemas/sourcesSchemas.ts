@@ -48,8 +48,12 @@ const sourceStatus = z
     lag_seconds: z.number().int().nullable().meta({ description: 'Seconds since the last successful sync; null before the first one' }),
     stale: z.boolean().meta({ description: 'Enabled and not synced successfully within `stale_threshold_seconds` (or never)' }),
     last_error: z.object({ code: z.string(), at: instant.nullable(), attempts: z.number().int().nullable() }).nullable(),
-    cursor_present: z.boolean(),
+    cursor_present: z.boolean().meta({ description: 'A complete sync pass stored its cursor; later runs sync the changes since then' }),
     cursor_updated_at: instant.nullable(),
+    pass_in_progress: z
+      .object({ full_sync: z.boolean(), started_at: instant, updated_at: instant, pages: z.number().int() })
+      .nullable()
+      .meta({ description: 'A sync pass cut short (deadline, kill) after storing `pages` pages; the next run resumes after them' }),
     rows: z.object({ total: z.number().int(), active: z.number().int(), removed: z.number().int() }),
     provider_refreshed_at: instant.nullable(),
     runs_total: z.number().int(),
