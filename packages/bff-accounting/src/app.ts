@@ -44,7 +44,7 @@ export function aheadOfRoutes({ config, logger, metrics, lifecycle }: Pick<AppDe
     underPrefix(
       '/v1',
       osPolicyBridge({ policy: config.policy, routes: Object.values(API_ROUTES), metrics }),
-      requireDatabasePrepared(lifecycle.databasePrepared),
+      requireDatabasePrepared(lifecycle),
       jsonBody(config.requestBodyLimit),
     ),
   );

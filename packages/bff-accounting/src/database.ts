@@ -1,8 +1,16 @@
-import { createPgDb, type Db } from '@accounting/data-pg';
+import { createPgDb, type DatabaseUnavailableReason, type Db } from '@accounting/data-pg';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 
 type PostgresConfig = Extract<Config['database'], { kind: 'pg' }>;
+
+/** What the pool tells its owner besides the statements' results. */
+export interface DatabaseEvents {
+  /** The database turned unreachable (`false`) or answered again (`true`); once per change. */
+  onAvailabilityChange?: (available: boolean) => void;
+  /** Each statement that found the database unavailable, by reason (the BFF counts them). */
+  onUnavailable?: (reason: DatabaseUnavailableReason) => void;
+}
 
 /**
  * The PostgreSQL pool of the BFF, the sync worker or the migration Job, with the configured
@@ -12,9 +20,8 @@ type PostgresConfig = Extract<Config['database'], { kind: 'pg' }>;
 export function connectPostgres(
   database: PostgresConfig,
   logger: Logger,
-  options: {
+  options: DatabaseEvents & {
     max?: number;
-    onAvailabilityChange?: (available: boolean) => void;
     /** Log availability changes (default); a one-shot job that reports its own failure turns it off. */
     logAvailability?: boolean;
   } = {},
@@ -31,9 +38,10 @@ export function connectPostgres(
     onAvailabilityChange: (change) => {
       if (logAvailability && change.available) logger.info('database available again');
       if (logAvailability && !change.available) {
-        logger.warn({ reason: change.reason, err: { message: change.error } }, `database unavailable (${change.reason}): data routes answer 503 DATABASE_UNAVAILABLE`);
+        logger.warn({ reason: change.reason, err: { message: change.error } }, `database unavailable (${change.reason})`);
       }
       options.onAvailabilityChange?.(change.available);
     },
+    ...(options.onUnavailable ? { onUnavailable: options.onUnavailable } : {}),
   });
 }

@@ -1,7 +1,7 @@
 import { createPgliteDb, loadMigrations, readSyncMetrics, type Db } from '@accounting/data-pg';
 import { ReconRunner, rulesForTenant } from '@accounting/service-core-accounting';
 import { createApp } from './app.js';
-import { connectPostgres } from './database.js';
+import { connectPostgres, type DatabaseEvents } from './database.js';
 import { startEmbeddedBank } from './embeddedBank.js';
 import { startBackgroundJobs } from './housekeeping.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
@@ -12,8 +12,8 @@ import { createReadinessCheck, type Lifecycle } from './readiness.js';
 import { listen } from './server.js';
 import { seedConfiguredSources } from './worker/syncWorker.js';
 
-function openDatabase(config: Config, logger: Logger, onAvailabilityChange: (available: boolean) => void): Promise<Db> | Db {
-  if (config.database.kind === 'pg') return connectPostgres(config.database, logger, { onAvailabilityChange });
+function openDatabase(config: Config, logger: Logger, events: DatabaseEvents): Promise<Db> | Db {
+  if (config.database.kind === 'pg') return connectPostgres(config.database, logger, events);
   return createPgliteDb(config.database.dataDir);
 }
 
@@ -45,17 +45,26 @@ async function main(): Promise<void> {
 
   const logger = createLogger(config.logLevel);
   logPolicyPosture(config, logger);
-  let databaseAvailable = (_available: boolean): void => undefined;
-  const db = await openDatabase(config, logger, (available) => databaseAvailable(available));
+  // The pool reports to the metrics and the start-up, both made after it.
+  const events: Required<DatabaseEvents> = { onAvailabilityChange: () => undefined, onUnavailable: () => undefined };
+  const db = await openDatabase(config, logger, {
+    onAvailabilityChange: (available) => events.onAvailabilityChange(available),
+    onUnavailable: (reason) => events.onUnavailable(reason),
+  });
   const metrics = createMetrics({
     syncMetrics: { read: () => readSyncMetrics(db), logger, refreshIntervalMs: config.syncMetricsRefreshMs },
   });
-  databaseAvailable = (available) => metrics.databaseAvailable.set(available ? 1 : 0);
   const migrations = await loadMigrations();
 
   // The database may be down while the BFF starts (a failover, a restart): it listens anyway,
   // not ready, and prepares the database as soon as it answers.
   const database = prepareDatabase(db, migrations, logger, () => seedConfiguredSources(db, config, logger));
+  events.onAvailabilityChange = (available) => {
+    metrics.databaseAvailable.set(available ? 1 : 0);
+    // A statement (a readiness probe) reached it: migrate now rather than after the backoff.
+    if (available) database.retryNow();
+  };
+  events.onUnavailable = (reason) => metrics.databaseUnavailable.inc({ reason });
   const lifecycle: Lifecycle = { shuttingDown: false, databasePrepared: database.isPrepared };
   const readiness = createReadinessCheck(db, migrations, lifecycle);
   const reconRuns = new ReconRunner({
@@ -77,6 +86,7 @@ async function main(): Promise<void> {
   else {
     metrics.databaseAvailable.set(0);
     database.prepared.then(startServices).catch((err: unknown) => {
+      if (lifecycle.shuttingDown) return; // stopped on purpose (SIGTERM before the database came back)
       process.stderr.write(`bff-accounting: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
       process.exit(1);
     });

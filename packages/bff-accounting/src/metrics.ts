@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Gauge, Histogram, Registry, type Counter } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { CounterTally } from './CounterTally.js';
 import { registerSyncMetrics, type SyncMetricsSource } from './syncMetrics.js';
 
@@ -26,6 +26,8 @@ export interface Metrics {
   readonly policyDecisions: Counter<'decision' | 'reason'>;
   /** 1 while the database answers, 0 from a statement that found it unavailable until one succeeds. */
   readonly databaseAvailable: Gauge;
+  /** Statements that found the database unavailable, by reason (`unreachable`, `timeout`, ...). */
+  readonly databaseUnavailable: Counter<'reason'>;
   /** Hot-path series of the counters above (`tally.series(metrics.httpRequestsTotal, ...)`), flushed on every read. */
   readonly tally: CounterTally;
   /** Stops background work (the sync metrics' refresh timer). */
@@ -79,6 +81,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     registers: [registry],
   });
   databaseAvailable.set(1);
+  const databaseUnavailable = new Counter({
+    name: 'bff_database_unavailable_total',
+    help: 'Statements that found the database unavailable, by reason: unreachable, timeout, lock_timeout, exhausted (no free connection), conflict (deadlock, serialization), starting',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
 
-  return { registry, httpRequestDuration, httpRequestsTotal, policyDecisions, databaseAvailable, tally, stop: stopSyncMetrics };
+  return { registry, httpRequestDuration, httpRequestsTotal, policyDecisions, databaseAvailable, databaseUnavailable, tally, stop: stopSyncMetrics };
 }

@@ -18,6 +18,8 @@ export interface DatabasePreparation {
   readonly prepared: Promise<void>;
   /** Whether the database is prepared (the API's data routes answer only then). */
   isPrepared(): boolean;
+  /** Tries again now instead of at the end of the current wait (the database answered again). */
+  retryNow(): void;
   /** Stops retrying (shutdown). */
   stop(): void;
 }
@@ -88,6 +90,9 @@ export function prepareDatabase(
     firstAttempt: first,
     prepared: done,
     isPrepared: () => prepared,
+    retryNow() {
+      wake?.();
+    },
     stop() {
       stopped = true;
       wake?.();

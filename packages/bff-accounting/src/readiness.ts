@@ -49,6 +49,11 @@ export function createReadinessCheck(
     if (status.changed.length > 0) {
       return { ready: false, reason: 'MIGRATIONS_CHANGED', detail: `edited after applying: ${status.changed.join(', ')}` };
     }
+    // The database answers again, but this process's start-up (migrations, seeding) has not run
+    // yet: its data routes still answer 503, so no traffic until it has.
+    if (lifecycle.databasePrepared && !lifecycle.databasePrepared()) {
+      return { ready: false, reason: 'STARTING', detail: 'the database answers; the start-up migrations run next' };
+    }
     return { ready: true, database: db.kind, migrations: migrations.length };
   };
 }

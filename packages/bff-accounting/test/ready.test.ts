@@ -53,6 +53,23 @@ describe('/ready and the data routes against a database that goes away', () => {
     expect(served.status).toBe(200);
   });
 
+  it('is not ready (STARTING) and refuses the data routes while its start-up has not run, though the database answers', async () => {
+    const { app, lifecycle } = await buildTestApp(schema.db);
+    let prepared = false;
+    lifecycle.databasePrepared = () => prepared;
+    const ready = await request(app).get('/ready');
+    expect(ready.status).toBe(503);
+    expect(ready.body).toMatchObject({ error_code: 'NOT_READY', reason: 'STARTING' });
+    const data = await request(app).get('/v1/accounting/audit').set({ 'X-Tenant': 'default', 'X-User-Role': 'operator' });
+    expect(data.status).toBe(503);
+    expect(data.body).toMatchObject({ error_code: 'DATABASE_UNAVAILABLE', reason: 'starting' });
+    expect(data.headers['retry-after']).toMatch(/^\d+$/);
+
+    prepared = true;
+    expect((await request(app).get('/ready')).status).toBe(200);
+    expect((await request(app).get('/v1/accounting/audit').set({ 'X-Tenant': 'default', 'X-User-Role': 'operator' })).status).toBe(200);
+  });
+
   it('answers 503 MIGRATIONS_PENDING on a database that was not migrated', async () => {
     const empty = await createTestSchema('vt_ready_empty');
     try {

@@ -4,9 +4,11 @@
  * - `unreachable`: no connection (server down, restarting, failing over, network cut, backend killed);
  * - `timeout`: `statement_timeout` or `idle_in_transaction_session_timeout` ended it;
  * - `lock_timeout`: it waited longer than `lock_timeout` for a lock;
- * - `exhausted`: no connection free in the pool in time, or the server refuses more connections.
+ * - `exhausted`: no connection free in the pool in time, or the server refuses more connections;
+ * - `conflict`: the server ended the transaction to break a deadlock or a serialization conflict;
+ * - `starting`: the service's start-up migrations have not run yet (the database was down at start).
  */
-export type DatabaseUnavailableReason = 'unreachable' | 'timeout' | 'lock_timeout' | 'exhausted';
+export type DatabaseUnavailableReason = 'unreachable' | 'timeout' | 'lock_timeout' | 'exhausted' | 'conflict' | 'starting';
 
 /**
  * The database could not serve the statement for a reason that passes (a restart, a failover,
@@ -28,6 +30,8 @@ const MESSAGES: Record<DatabaseUnavailableReason, string> = {
   timeout: 'the database statement timed out',
   lock_timeout: 'the database statement waited too long for a lock',
   exhausted: 'no database connection is free',
+  conflict: 'the database ended the transaction to resolve a conflict with another one',
+  starting: 'the service is starting: its database migrations have not run yet',
 };
 
 /** SQLSTATE codes (https://www.postgresql.org/docs/current/errcodes-appendix.html) that mean "try again later". */
@@ -40,6 +44,9 @@ const SQLSTATE_REASONS: Readonly<Record<string, DatabaseUnavailableReason>> = {
   '57014': 'timeout', // query_canceled: statement_timeout (or pg_cancel_backend)
   '55P03': 'lock_timeout', // lock_not_available: lock_timeout
   '53300': 'exhausted', // too_many_connections
+  '25006': 'unreachable', // read_only_sql_transaction: connected to a standby (during a failover)
+  '40001': 'conflict', // serialization_failure
+  '40P01': 'conflict', // deadlock_detected
 };
 
 /** Node socket errors of a connection that cannot be made or was lost. */

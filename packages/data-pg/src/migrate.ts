@@ -38,6 +38,9 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
   applied_at  timestamptz NOT NULL DEFAULT now()
 )`;
 
+/** How long a migration's DDL may wait for a table lock before it fails (and is retried). */
+const MIGRATION_LOCK_TIMEOUT = '5s';
+
 // One lock per schema, so test files that each own a schema do not wait for each other.
 const LOCK_KEY_SQL = `hashtext('accounting.schema_migrations.' || current_schema())`;
 
@@ -97,9 +100,12 @@ export async function runMigrations(db: Db, migrations?: readonly Migration[]): 
   const files = migrations ?? (await loadMigrations());
   return db.withSession(async (session) => {
     // A migration may build an index for minutes, and a second replica waits for the first one's
-    // lock: neither is bound by the service's statement and lock timeouts.
+    // lock: neither is bound by the service's statement timeout or its lock timeout.
     await session.exec('SET statement_timeout = 0; SET lock_timeout = 0');
     await session.query(`SELECT pg_advisory_lock(${LOCK_KEY_SQL})`);
+    // A migration's DDL waiting behind a long transaction would queue every later statement on its
+    // table: it gives up after MIGRATION_LOCK_TIMEOUT instead (the start-up retries it).
+    await session.exec(`SET lock_timeout = '${MIGRATION_LOCK_TIMEOUT}'`);
     try {
       await session.exec(CREATE_TABLE);
       const status = compare(files, await readApplied(session));

@@ -25,6 +25,8 @@ export interface PgDbOptions {
    * and when it is available again (the next statement that succeeds): once per change.
    */
   onAvailabilityChange?: (change: { available: true } | { available: false; reason: DatabaseUnavailableReason; error: string }) => void;
+  /** Called for every statement that failed with a `DatabaseUnavailableError`, with its reason (for a counter). */
+  onUnavailable?: (reason: DatabaseUnavailableReason) => void;
 }
 
 const identity = (value: string): string => value;
@@ -79,10 +81,11 @@ function timeoutSettings(options: PgDbOptions): string[] {
 
 /**
  * Whether the database answers, as the statements see it: turns `false` on a statement that
- * fails because the database is unavailable, `true` again on the next one that succeeds, and
- * reports each change once.
+ * could not reach it (`unreachable`), `true` again on the next one that succeeds, and reports
+ * each change once. A timeout, a full pool or a conflict is the statement's trouble, not the
+ * database's: reported to `onUnavailable` only, so a slow query does not flap the state.
  */
-function availabilityTracker(onChange: PgDbOptions['onAvailabilityChange']) {
+function availabilityTracker(onChange: PgDbOptions['onAvailabilityChange'], onUnavailable: PgDbOptions['onUnavailable']) {
   let available = true;
   return {
     succeeded() {
@@ -94,7 +97,8 @@ function availabilityTracker(onChange: PgDbOptions['onAvailabilityChange']) {
     failed(err: unknown): unknown {
       const mapped = asDatabaseError(err);
       const reason = unavailableReason(mapped);
-      if (reason && available) {
+      if (reason) onUnavailable?.(reason);
+      if (reason === 'unreachable' && available) {
         available = false;
         const cause = (mapped as Error).cause;
         onChange?.({ available: false, reason, error: cause instanceof Error ? cause.message : String(cause) });
@@ -145,7 +149,7 @@ export function createPgDb(options: PgDbOptions): Db {
   // An idle client that loses its server emits 'error' on the pool; unhandled, it would crash
   // the process. The pool drops that client and the next query opens a fresh one.
   pool.on('error', (err) => options.onIdleError?.(err));
-  const availability = availabilityTracker(options.onAvailabilityChange);
+  const availability = availabilityTracker(options.onAvailabilityChange, options.onUnavailable);
 
   /** Runs `fn`, reporting success or the database's unavailability. */
   async function tracked<T>(fn: () => Promise<T>): Promise<T> {

@@ -74,6 +74,26 @@ describe('a connection lost while checked out of the pool', () => {
 });
 
 describe("the server's timeouts, from the pool's settings", () => {
+  it('counts a timed-out statement without calling the database unavailable', async () => {
+    const changes: boolean[] = [];
+    const reasons: string[] = [];
+    const db = open({
+      statementTimeoutMillis: 100,
+      onAvailabilityChange: (change) => changes.push(change.available),
+      onUnavailable: (reason) => reasons.push(reason),
+    });
+    await db.query('SELECT pg_sleep(1)').catch(() => undefined);
+    await db.query('SELECT 1');
+    expect(reasons).toEqual(['timeout']);
+    expect(changes).toEqual([]);
+  });
+
+  it('answers a deadlock as unavailable (conflict), to be retried', async () => {
+    const db = open({ max: 2 });
+    const err = await db.query(`DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = '40P01', MESSAGE = 'deadlock detected'; END $$`).catch((e: unknown) => e);
+    expect(unavailableReason(err)).toBe('conflict');
+  });
+
   it('ends a statement past statement_timeout as unavailable (timeout)', async () => {
     const db = open({ statementTimeoutMillis: 200 });
     const err = await db.query('SELECT pg_sleep(2)').catch((e: unknown) => e);
@@ -102,7 +122,9 @@ describe("the server's timeouts, from the pool's settings", () => {
         await tx.query('SELECT 1');
       })
       .catch((e: unknown) => e);
-    expect(unavailableReason(err)).toBeDefined();
+    // The server ends the session (25P03), which the client sees as a lost connection.
+    expect(['timeout', 'unreachable']).toContain(unavailableReason(err));
+    // The ended connection was replaced: a new backend answers.
     expect((await db.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
   });
 

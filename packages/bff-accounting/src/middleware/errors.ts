@@ -12,6 +12,7 @@ import {
 } from '@accounting/service-core-accounting';
 import { z } from 'zod';
 import type { ErrorCode } from '../openapi/errorCodes.js';
+import type { Lifecycle } from '../readiness.js';
 import { MAX_JSON_DEPTH } from './jsonBody.js';
 
 /** The one HTTP status for each kind of domain error. */
@@ -203,9 +204,9 @@ export function errorHandler(): ErrorRequestHandler {
  * Ahead of the data routes: until the start-up migrations are applied (the database was down
  * when the BFF started), they answer 503 DATABASE_UNAVAILABLE instead of reaching missing tables.
  */
-export function requireDatabasePrepared(isPrepared: (() => boolean) | undefined): RequestHandler {
+export function requireDatabasePrepared(lifecycle: Pick<Lifecycle, 'databasePrepared'>): RequestHandler {
   return (_req, _res, next) => {
-    if (isPrepared && !isPrepared()) throw new DatabaseUnavailableError('unreachable');
+    if (lifecycle.databasePrepared && !lifecycle.databasePrepared()) throw new DatabaseUnavailableError('starting');
     next();
   };
 }
