@@ -24,15 +24,20 @@ export function registerSyncMetrics(registry: Registry, { read, logger, refreshI
   let loaded = false;
   // The registry collects every metric of a scrape at once: they share one read.
   let inFlight: Promise<void> | undefined;
+  // Logged when reads start failing and when they work again, not at every refresh of an outage.
+  let failing = false;
   const refresh = (): Promise<void> => {
     inFlight ??= read()
       .then(
         (fresh) => {
           rows = fresh;
           loaded = true;
+          if (failing) logger.info('sync metrics read again');
+          failing = false;
         },
         (err: unknown) => {
-          logger.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'could not read sync metrics');
+          if (!failing) logger.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'could not read sync metrics; keeping the last values');
+          failing = true;
         },
       )
       .finally(() => {
