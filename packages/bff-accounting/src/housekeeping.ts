@@ -36,15 +36,22 @@ export function startBackgroundJobs(db: Db, config: Config, logger: Logger): () 
   const { webhookUrl, backofficeBaseUrl } = config.feedback;
   if (webhookUrl) {
     let busy = false;
+    // A dispatch that cannot run (the database is away) is logged when it starts failing and when it works again.
+    let failing = false;
     timers.push(
       setInterval(() => {
         if (busy) return;
         busy = true;
         dispatchFeedbackOnce(db, { webhookUrl, backofficeBaseUrl })
           .then(({ delivered, failed }) => {
+            if (failing) logger.info('feedback dispatch works again');
+            failing = false;
             if (delivered + failed > 0) logger.info({ delivered, failed }, 'feedback webhook round');
           })
-          .catch((err: unknown) => logger.warn({ err: { message: message(err) } }, 'feedback dispatch failed'))
+          .catch((err: unknown) => {
+            if (!failing) logger.warn({ err: { message: message(err) } }, 'feedback dispatch failed');
+            failing = true;
+          })
           .finally(() => {
             busy = false;
           });
