@@ -51,7 +51,7 @@ interface Run {
  * One run whose deadline strikes once the bank has answered `pages` pages (never, when
  * undefined): it stores that page and stops at the next page boundary, as the worker does.
  */
-async function runStoppedAfter(pages: number | undefined, pageSize: number): Promise<Run> {
+async function runStoppedAfter(pages: number | undefined, pageSize: number, sinceDays = SINCE_DAYS): Promise<Run> {
   const stop = new AbortController();
   const cursors: (string | null)[] = [];
   const inner = new BankSandboxAdapter({ baseUrl: (bank as RunningBankSandbox).url, token: BANK_TOKEN, timeoutMs: 5_000 });
@@ -65,7 +65,7 @@ async function runStoppedAfter(pages: number | undefined, pageSize: number): Pro
       return page;
     },
   };
-  const options: SyncOptions = { now: () => BANK_NOW, sinceDays: SINCE_DAYS, pageSize, signal: stop.signal };
+  const options: SyncOptions = { now: () => BANK_NOW, sinceDays, pageSize, signal: stop.signal };
   return { outcome: await syncExternalSource(db, client, target(), options), cursors };
 }
 
@@ -226,7 +226,7 @@ describe('a partial pass the bank invalidates between runs', () => {
     expect(await stored()).toEqual(expected());
   });
 
-  it('resyncs in full when a stored middle cursor has expired', async () => {
+  it('restarts a full pass from the start when its stored middle cursor has expired, and tombstones what went', async () => {
     await useBank({ days: 14, perDay: 20 });
     await runStoppedAfter(3, 25);
     const middle = (await readSyncProgress(db, 'default', source))?.pageCursor;
@@ -235,10 +235,68 @@ describe('a partial pass the bank invalidates between runs', () => {
     bank!.sandbox.expireCursors();
 
     const second = await runStoppedAfter(undefined, 25);
-    expect(second.outcome).toMatchObject({ status: 'succeeded', fullResync: true });
+    // The pass's loop base is null already: restarting it is a full sync, not a forced resync.
+    expect(second.outcome).toMatchObject({ status: 'succeeded', fullResync: false });
     expect(second.cursors.slice(0, 2)).toEqual([middle, null]);
     expect(await stored()).toEqual(expected());
     expect(await isLive(seen)).toBe(false);
+  });
+
+  /** A completed pass, then an incremental one stopped after its first page: its loop base and middle cursor. */
+  async function incrementalPassStopped(): Promise<{ base: string | null; middle: string | undefined }> {
+    await useBank({ days: 14, perDay: 20 });
+    await runUntilDone(100, 25);
+    const base = await readSyncCursor(db, 'default', source);
+    for (let i = 0; i < 60; i += 1) bank!.sandbox.addTransaction('conn_default', { amount: `-${1000 + i}`, booked_date: '2026-11-21' });
+    expect((await runStoppedAfter(1, 25)).outcome).toMatchObject({ status: 'failed', errorCode: 'DEADLINE_EXCEEDED', pages: 1 });
+    const middle = (await readSyncProgress(db, 'default', source))?.pageCursor;
+    expect(middle).toEqual(expect.any(String));
+    return { base, middle };
+  }
+
+  it('restarts an incremental pass from its loop base when its stored middle cursor has expired, keeping changes to rows booked before sinceDays', async () => {
+    const { base, middle } = await incrementalPassStopped();
+    // Booked ten days before the bank's today: outside a full resync with sinceDays 1.
+    const old = bank!.sandbox
+      .getState('conn_default', { startDate: START })
+      .transactions.find((tx) => tx.status === 'posted' && tx.booked_date < startDateFor(BANK_NOW, 9));
+    bank!.sandbox.modifyTransaction('conn_default', old!.transaction_id, { amount: '-99000' });
+    bank!.sandbox.faults.inject({ type: 'invalid_cursor' });
+
+    const second = await runStoppedAfter(undefined, 25, 1);
+    expect(second.outcome).toMatchObject({ status: 'succeeded', fullResync: false });
+    expect(second.cursors.slice(0, 2)).toEqual([middle, base]);
+    expect(await stored()).toEqual(expected());
+    expect((await stored()).find((row) => row[0] === old!.transaction_id)?.[2]).toBe('-99000');
+    expect(await readSyncProgress(db, 'default', source)).toBeNull();
+  });
+
+  it('resyncs in full from today\'s start date only when the loop base has expired too', async () => {
+    const { base, middle } = await incrementalPassStopped();
+    const [gone] = bank!.sandbox.getState('conn_default', { startDate: START }).transactions.filter((tx) => tx.status === 'posted');
+    bank!.sandbox.removeTransaction('conn_default', gone!.transaction_id);
+    bank!.sandbox.expireCursors();
+
+    const second = await runStoppedAfter(undefined, 25);
+    expect(second.outcome).toMatchObject({ status: 'succeeded', fullResync: true });
+    expect(second.cursors.slice(0, 3)).toEqual([middle, base, null]);
+    expect(await stored()).toEqual(expected());
+    expect(await isLive(gone!.transaction_id)).toBe(false);
+  });
+
+  it('fails the run saying so when the bank changes faster than the pass can page, and the next run goes on', async () => {
+    const { base, middle } = await incrementalPassStopped();
+    bank!.sandbox.faults.inject({ type: 'mutation_during_pagination', times: 4 });
+
+    const second = await runStoppedAfter(undefined, 25);
+    expect(second.outcome).toMatchObject({ status: 'failed', errorCode: 'MUTATION_DURING_PAGINATION', pages: 0 });
+    expect(second.cursors).toEqual([middle, base, base, base]);
+    if (second.outcome.status === 'failed') expect(second.outcome.message).toMatch(/changed during the pass 4 times in this run .* may never complete/);
+    const [status] = await getSourceStatuses(db, 'default', { now: BANK_NOW, staleAfterSeconds: 300, only: source });
+    expect(status).toMatchObject({ last_error: { code: 'MUTATION_DURING_PAGINATION' }, pass_in_progress: { full_sync: false, pages: 1 } });
+
+    expect((await runStoppedAfter(undefined, 25)).outcome).toMatchObject({ status: 'succeeded' });
+    expect(await stored()).toEqual(expected());
   });
 
   it('shows another tenant nothing of the pass', async () => {

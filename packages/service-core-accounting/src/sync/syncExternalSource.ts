@@ -102,11 +102,15 @@ function newSeenMarker(): string {
  *   (`external_sync_progress`), the last one as the new loop base. A stored cursor is never
  *   ahead of the data, and a run stopped by the deadline, a kill or a crash leaves the next run
  *   to resume after the last stored page (replayed pages are harmless: writes are idempotent).
- * - `MUTATION_DURING_PAGINATION`: the pass restarts from its loop base, also when the run began
- *   at a stored middle cursor, whose snapshot a change between runs invalidates.
- * - `INVALID_CURSOR` (on the loop base or a stored middle cursor): a full resync from today's
- *   `start_date`. A full pass, over however many runs, tombstones at its end the live rows
- *   booked since its `start_date` that it did not see.
+ * - `MUTATION_DURING_PAGINATION`: the pass restarts from its loop base (at most `maxRestarts`
+ *   times per run), also when the run began at a stored middle cursor, whose snapshot a change
+ *   between runs invalidates: the contract's "cursor it started this run with" would answer
+ *   MUTATION forever then. So a pass slower than the bank's changes may never complete; the
+ *   failure recorded when the restarts run out says so.
+ * - `INVALID_CURSOR` on a middle cursor: the pass restarts from its loop base (once per run),
+ *   which the contract keeps valid for 30 days. Only when the loop base itself is invalid: a
+ *   full resync from today's `start_date` (once per run). A full pass, over however many runs,
+ *   tombstones at its end the live rows booked since its `start_date` that it did not see.
  * - Every run is recorded, with the pages and rows it stored; a failed one also counts an error
  *   and writes an `external_sync_failed` audit event whose subject is the source.
  */
@@ -150,7 +154,13 @@ async function runLocked(
     : { baseCursor: await readSyncCursor(session, tenant, source), startDate, seenMarker: newSeenMarker() };
   let cursor = progress ? progress.pageCursor : pass.baseCursor;
   let restarts = 0;
+  let restartedOnInvalidCursor = false;
   let resynced = false;
+  /** Back to the pass's loop base with a new marker: what the abandoned pages saw says nothing about the new snapshot. */
+  const restartPass = () => {
+    pass.seenMarker = newSeenMarker();
+    cursor = pass.baseCursor;
+  };
 
   try {
     for (;;) {
@@ -165,14 +175,26 @@ async function runLocked(
         totals.attempts += err.attempts;
         // Cancelled mid-request or mid-backoff: that is the deadline (or SIGTERM), not the bank.
         if (options.signal?.aborted) throw deadlineExceeded();
-        if (err.code === 'MUTATION_DURING_PAGINATION' && restarts < maxRestarts) {
-          // A new marker: what the abandoned pages saw says nothing about the restarted snapshot.
+        if (err.code === 'MUTATION_DURING_PAGINATION') {
+          if (restarts >= maxRestarts) {
+            throw new SyncRunError(
+              'MUTATION_DURING_PAGINATION',
+              `the bank's data changed during the pass ${restarts + 1} times in this run (restarted from the pass's loop base ${restarts} times); ` +
+                'a pass slower than the gap between the bank\'s changes may never complete (see docs/EXTERNAL_SYNC.md)',
+            );
+          }
           restarts += 1;
-          pass.seenMarker = newSeenMarker();
-          cursor = pass.baseCursor;
+          restartPass();
           continue;
         }
-        if (err.code === 'INVALID_CURSOR' && cursor !== null && !resynced) {
+        // A middle cursor's loss need not cost the loop base: a full resync from today's start_date
+        // would miss changes to rows booked before it.
+        if (err.code === 'INVALID_CURSOR' && cursor !== null && cursor !== pass.baseCursor && !restartedOnInvalidCursor) {
+          restartedOnInvalidCursor = true;
+          restartPass();
+          continue;
+        }
+        if (err.code === 'INVALID_CURSOR' && cursor !== null && cursor === pass.baseCursor && !resynced) {
           resynced = true;
           totals.fullResync = true;
           Object.assign(pass, { baseCursor: null, startDate, seenMarker: newSeenMarker() });
