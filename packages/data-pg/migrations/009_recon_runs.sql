@@ -59,6 +59,9 @@ CREATE TABLE recon_scored_entries (
 -- deletes exactly the marks it read (by seq): a mark written meanwhile has a new seq and stays.
 CREATE SEQUENCE recon_mark_seq;
 
+-- The triggers below and the runs (`deletePendingMarks`) lock marks in key order, so two
+-- writers covering the same lines or days in another order wait for each other, never deadlock.
+
 -- Bank lines whose own data changed (new, modified, removed, revived) or that a person decided.
 CREATE TABLE recon_pending_lines (
   tenant      text   NOT NULL,
@@ -84,6 +87,7 @@ BEGIN
   IF TG_OP = 'INSERT' THEN
     INSERT INTO recon_pending_lines (tenant, source, external_id)
     SELECT n.tenant, n.source, n.external_id FROM new_rows n
+    ORDER BY n.tenant, n.source, n.external_id
     ON CONFLICT (tenant, source, external_id) DO UPDATE SET seq = excluded.seq;
   ELSE
     -- Only what reconciliation reads: a sync seeing a row again changes nothing here.
@@ -93,6 +97,7 @@ BEGIN
     WHERE (n.amount, n.currency, n.booked_date, n.status, n.description, n.counterparty, n.reference, n.removed_at IS NULL)
           IS DISTINCT FROM
           (o.amount, o.currency, o.booked_date, o.status, o.description, o.counterparty, o.reference, o.removed_at IS NULL)
+    ORDER BY n.tenant, n.source, n.external_id
     ON CONFLICT (tenant, source, external_id) DO UPDATE SET seq = excluded.seq;
   END IF;
   RETURN NULL;
@@ -109,6 +114,7 @@ BEGIN
   IF TG_OP = 'INSERT' THEN
     INSERT INTO recon_pending_days (tenant, day)
     SELECT DISTINCT n.tenant, n.entry_date FROM new_rows n
+    ORDER BY n.tenant, n.entry_date
     ON CONFLICT (tenant, day) DO UPDATE SET seq = excluded.seq;
   ELSIF TG_OP = 'UPDATE' THEN
     INSERT INTO recon_pending_days (tenant, day)
@@ -117,10 +123,12 @@ BEGIN
     CROSS JOIN LATERAL (VALUES (n.tenant, n.entry_date), (o.tenant, o.entry_date)) AS changed (tenant, day)
     WHERE (n.amount, n.currency, n.entry_date, n.memo, n.reference, n.counterparty)
           IS DISTINCT FROM (o.amount, o.currency, o.entry_date, o.memo, o.reference, o.counterparty)
+    ORDER BY changed.tenant, changed.day
     ON CONFLICT (tenant, day) DO UPDATE SET seq = excluded.seq;
   ELSE
     INSERT INTO recon_pending_days (tenant, day)
     SELECT DISTINCT o.tenant, o.entry_date FROM old_rows o
+    ORDER BY o.tenant, o.entry_date
     ON CONFLICT (tenant, day) DO UPDATE SET seq = excluded.seq;
   END IF;
   RETURN NULL;

@@ -1,5 +1,8 @@
 import type { Db, Queryable } from '../db.js';
-import { lockReconciliation } from './reconSuggestions.js';
+import { lockReconRunFence, ReconRunLostError, type ReconRunFence } from './reconRunFence.js';
+import { deletePendingMarks, lockReconciliation } from './reconSuggestions.js';
+
+export { lockReconRunFence, ReconRunLostError, type ReconRunFence } from './reconRunFence.js';
 
 export type ReconRunStatus = 'queued' | 'running' | 'succeeded' | 'failed';
 export type ReconRunMode = 'full' | 'incremental' | 'range';
@@ -74,38 +77,39 @@ export async function failAbandonedReconRun(db: Queryable, tenant: string, lease
  * The queue's next run, for `owner`: the oldest queued run of a tenant with no running run (a
  * running run whose heartbeat is older than `leaseMs` is first failed as ABANDONED), marked
  * running; null when there is none. Claims of one tenant are serialized (`lockReconciliation`),
- * so two replicas never run two runs of a tenant at once. Any tenant's: this is the queue.
+ * so two replicas never run two runs of a tenant at once; a tenant another replica started
+ * meanwhile is skipped for the next candidate. Any tenant's: this is the queue.
  */
 export async function claimNextReconRun(db: Db, owner: string, leaseMs: number): Promise<ReconRunRow | null> {
-  return db.transaction(async (tx) => {
-    const { rows: candidates } = await tx.query<{ tenant: string; id: string }>(
-      `SELECT q.tenant, q.id::text AS id FROM recon_runs q
-       WHERE q.status = 'queued'
-         AND NOT EXISTS (SELECT 1 FROM recon_runs r WHERE r.tenant = q.tenant AND r.status = 'running'
-                           AND r.heartbeat_at >= now() - make_interval(secs => $1::int / 1000.0))
-       ORDER BY q.created_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
-      [leaseMs],
-    );
-    const candidate = candidates[0];
-    if (!candidate) return null;
-    await lockReconciliation(tx, candidate.tenant);
-    await failAbandonedReconRun(tx, candidate.tenant, leaseMs);
-    const { rows } = await tx.query<ReconRunRow>(
-      `UPDATE recon_runs SET status = 'running', owner = $3, started_at = now(), heartbeat_at = now()
-       WHERE tenant = $1 AND id = $2::uuid AND status = 'queued'
-         AND NOT EXISTS (SELECT 1 FROM recon_runs r WHERE r.tenant = $1 AND r.status = 'running')
-       RETURNING ${COLUMNS}`,
-      [candidate.tenant, candidate.id, owner],
-    );
-    return rows[0] ?? null;
-  });
-}
-
-/** Which run, held by which replica: every write of a run is fenced by it. */
-export interface ReconRunFence {
-  tenant: string;
-  runId: string;
-  owner: string;
+  const skipped: string[] = [];
+  for (;;) {
+    const claim = await db.transaction(async (tx) => {
+      const { rows: candidates } = await tx.query<{ tenant: string; id: string }>(
+        `SELECT q.tenant, q.id::text AS id FROM recon_runs q
+         WHERE q.status = 'queued' AND q.tenant <> ALL($2::text[])
+           AND NOT EXISTS (SELECT 1 FROM recon_runs r WHERE r.tenant = q.tenant AND r.status = 'running'
+                             AND r.heartbeat_at >= now() - make_interval(secs => $1::int / 1000.0))
+         ORDER BY q.created_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
+        [leaseMs, skipped],
+      );
+      const candidate = candidates[0];
+      if (!candidate) return null;
+      await lockReconciliation(tx, candidate.tenant);
+      await failAbandonedReconRun(tx, candidate.tenant, leaseMs);
+      const { rows } = await tx.query<ReconRunRow>(
+        `UPDATE recon_runs SET status = 'running', owner = $3, started_at = now(), heartbeat_at = now()
+         WHERE tenant = $1 AND id = $2::uuid AND status = 'queued'
+           AND NOT EXISTS (SELECT 1 FROM recon_runs r WHERE r.tenant = $1 AND r.status = 'running')
+         RETURNING ${COLUMNS}`,
+        [candidate.tenant, candidate.id, owner],
+      );
+      return { tenant: candidate.tenant, run: rows[0] ?? null };
+    });
+    if (!claim) return null;
+    if (claim.run) return claim.run;
+    // Another replica started this tenant first: the other tenants' runs need not wait for it.
+    skipped.push(claim.tenant);
+  }
 }
 
 /** Records that the run is still alive; false when it is no longer `owner`'s running run. */
@@ -117,14 +121,13 @@ export async function heartbeatReconRun(db: Queryable, fence: ReconRunFence): Pr
   return rowCount > 0;
 }
 
-/** Records the run's mode once it knows it. */
+/** Records the run's mode once it knows it; `ReconRunLostError` when the run is no longer `fence.owner`'s. */
 export async function setReconRunMode(db: Queryable, fence: ReconRunFence, mode: ReconRunMode): Promise<void> {
-  await db.query(`UPDATE recon_runs SET mode = $4 WHERE tenant = $1 AND id = $2::uuid AND owner = $3 AND status = 'running'`, [
-    fence.tenant,
-    fence.runId,
-    fence.owner,
-    mode,
-  ]);
+  const { rowCount } = await db.query(
+    `UPDATE recon_runs SET mode = $4 WHERE tenant = $1 AND id = $2::uuid AND owner = $3 AND status = 'running'`,
+    [fence.tenant, fence.runId, fence.owner, mode],
+  );
+  if (rowCount === 0) throw new ReconRunLostError(fence);
 }
 
 /** Ends `owner`'s running run; false when it was not (any more) theirs. */
@@ -169,6 +172,27 @@ export async function pruneReconRuns(db: Queryable, days: number): Promise<numbe
 export async function readReconState(db: Queryable, tenant: string): Promise<string | null> {
   const { rows } = await db.query<{ rules_version: string | null }>(`SELECT rules_version FROM recon_state WHERE tenant = $1`, [tenant]);
   return rows[0]?.rules_version ?? null;
+}
+
+/**
+ * Ends a pass of `fence`'s run in one transaction, under the run row's lock: deletes exactly the
+ * marks it read and records the rules version its suggestions now follow (`undefined`: leave it).
+ * `ReconRunLostError`, and nothing consumed, when the run is no longer `fence.owner`'s.
+ */
+export async function completeReconPass(
+  db: Db,
+  fence: ReconRunFence,
+  pass: { lineSeqs: readonly string[]; daySeqs: readonly string[]; rulesVersion?: string | null | undefined },
+  batchSize = 5_000,
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    await lockReconRunFence(tx, fence);
+    for (let i = 0; i < pass.lineSeqs.length; i += batchSize) {
+      await deletePendingMarks(tx, fence.tenant, { lineSeqs: pass.lineSeqs.slice(i, i + batchSize), daySeqs: [] });
+    }
+    await deletePendingMarks(tx, fence.tenant, { lineSeqs: [], daySeqs: pass.daySeqs });
+    if (pass.rulesVersion !== undefined) await writeReconState(tx, fence.tenant, pass.rulesVersion);
+  });
 }
 
 /** Records the rules version every stored suggestion of the tenant now follows, or null: unknown. */

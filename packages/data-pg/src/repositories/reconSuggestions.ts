@@ -1,6 +1,6 @@
 import type { Queryable } from '../db.js';
 import { sqlParams } from '../sqlParams.js';
-import type { ReconRunFence } from './reconRuns.js';
+import { RECON_RUN_FENCE_SQL, ReconRunLostError, type ReconRunFence } from './reconRunFence.js';
 
 /** A bank transaction as reconciliation sees it (live rows of every source of the tenant). */
 export interface ReconTransactionRow {
@@ -76,13 +76,28 @@ export async function pendingDayMarks(db: Queryable, tenant: string): Promise<{ 
   return rows;
 }
 
-/** Deletes the marks a finished run read, by seq: a mark rewritten since has another seq and stays. */
+/**
+ * Deletes the marks a finished run read, by seq: a mark rewritten since has another seq and
+ * stays. Locks them in key order first, as the triggers that write them do (no deadlock with
+ * a concurrent import or sync). Call it in the pass's closing transaction (`completeReconPass`).
+ */
 export async function deletePendingMarks(db: Queryable, tenant: string, marks: { lineSeqs: readonly string[]; daySeqs: readonly string[] }): Promise<void> {
   if (marks.lineSeqs.length > 0) {
-    await db.query(`DELETE FROM recon_pending_lines WHERE tenant = $1 AND seq = ANY($2::bigint[])`, [tenant, marks.lineSeqs]);
+    await db.query(
+      `DELETE FROM recon_pending_lines p
+       USING (SELECT source, external_id FROM recon_pending_lines WHERE tenant = $1 AND seq = ANY($2::bigint[])
+              ORDER BY source, external_id FOR UPDATE) AS k
+       WHERE p.tenant = $1 AND p.source = k.source AND p.external_id = k.external_id AND p.seq = ANY($2::bigint[])`,
+      [tenant, marks.lineSeqs],
+    );
   }
   if (marks.daySeqs.length > 0) {
-    await db.query(`DELETE FROM recon_pending_days WHERE tenant = $1 AND seq = ANY($2::bigint[])`, [tenant, marks.daySeqs]);
+    await db.query(
+      `DELETE FROM recon_pending_days p
+       USING (SELECT day FROM recon_pending_days WHERE tenant = $1 AND seq = ANY($2::bigint[]) ORDER BY day FOR UPDATE) AS k
+       WHERE p.tenant = $1 AND p.day = k.day AND p.seq = ANY($2::bigint[])`,
+      [tenant, marks.daySeqs],
+    );
   }
 }
 
@@ -213,11 +228,15 @@ export interface SuggestionWrite {
  * one statement, while the run is still `fence.owner`'s. A suggestion is written only if its
  * row is as the run read it (`seen`): confirmed rows are never touched, and a row a person
  * decided meanwhile is left to the next run (the decision marked its line). The entries each
- * written line was scored against go to `recon_scored_entries` too. Answers how many were written.
+ * written line was scored against go to `recon_scored_entries` too. Answers how many were written;
+ * `ReconRunLostError` (nothing written) when the run is no longer `fence.owner`'s running run.
+ * The run row is share-locked until the write commits, so a requeue or ABANDONED waits for it.
  */
 export async function storeSuggestionChunk(db: Queryable, fence: ReconRunFence, suggestionsJson: string): Promise<number> {
-  const { rows } = await db.query<{ written: number }>(
-    `WITH r AS (
+  const { rows } = await db.query<{ written: number; held: boolean }>(
+    `WITH fence AS (
+       ${RECON_RUN_FENCE_SQL} FOR SHARE
+     ), r AS (
        SELECT * FROM jsonb_to_recordset($4::jsonb) AS r(source text, external_id text, status text, entry_id text, confidence numeric,
          rule text, rationale text, criteria jsonb, candidates jsonb, rules_version text, scored text[], claimable text[], seen text)
      ), current AS (
@@ -232,7 +251,7 @@ export async function storeSuggestionChunk(db: Queryable, fence: ReconRunFence, 
        SELECT $1, r.source, r.external_id, r.status, r.entry_id, r.confidence, r.rule, r.rationale, r.criteria, r.candidates,
               r.rules_version, r.scored, r.claimable
        FROM r LEFT JOIN current c ON c.source = r.source AND c.external_id = r.external_id
-       WHERE EXISTS (SELECT 1 FROM recon_runs WHERE tenant = $1 AND id = $2::uuid AND owner = $3 AND status = 'running')
+       WHERE EXISTS (SELECT 1 FROM fence)
          AND CASE WHEN c.source IS NULL THEN r.seen IS NULL
                   ELSE c.decision IS DISTINCT FROM 'confirm' AND c.updated_at = r.seen::timestamptz END
        ON CONFLICT (tenant, source, external_id) DO UPDATE SET
@@ -254,10 +273,11 @@ export async function storeSuggestionChunk(db: Queryable, fence: ReconRunFence, 
        SELECT $1, p.entry_id, p.source, p.external_id, p.claimable FROM pairs p
        ON CONFLICT (tenant, entry_id, source, external_id) DO UPDATE SET claimable = excluded.claimable
      )
-     SELECT count(*)::int AS written FROM written`,
+     SELECT (SELECT count(*) FROM written)::int AS written, EXISTS (SELECT 1 FROM fence) AS held`,
     [fence.tenant, fence.runId, fence.owner, suggestionsJson],
   );
-  return rows[0]?.written ?? 0;
+  if (!rows[0]?.held) throw new ReconRunLostError(fence);
+  return rows[0].written;
 }
 
 /** A stored suggestion with its bank transaction and entry, as the API shows it. */

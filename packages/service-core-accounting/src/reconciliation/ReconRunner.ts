@@ -7,6 +7,7 @@ import {
   findReconRun,
   finishReconRun,
   heartbeatReconRun,
+  ReconRunLostError,
   requeueReconRun,
   unavailableReason,
   type Db,
@@ -109,6 +110,8 @@ export class ReconRunner {
   private stopping = false;
   private timer: NodeJS.Timeout | null = null;
   private current: { fence: ReconRunFence; abort: AbortController } | null = null;
+  /** The queue could not be read at the last attempt: logged once when it starts and once when it ends. */
+  private queueUnreadable = false;
 
   constructor(private readonly options: ReconRunnerOptions) {
     this.db = options.db;
@@ -166,8 +169,10 @@ export class ReconRunner {
     this.timer = null;
     const current = this.current;
     if (current) {
-      await requeueReconRun(this.db, current.fence).catch(() => false);
+      // Abort first: the pass must not consume its marks once the run is back in the queue (its
+      // writes would fail the fence anyway; this stops it before its next statement).
       current.abort.abort(new Error('the replica is stopping'));
+      await requeueReconRun(this.db, current.fence).catch(() => false);
     }
     if (this.ownsEngine || current) await this.engine.stop();
     await this.draining;
@@ -194,8 +199,15 @@ export class ReconRunner {
       try {
         run = await claimNextReconRun(this.db, this.owner, this.leaseMs);
       } catch (err) {
-        this.log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'reconciliation runs: could not read the queue');
+        if (!this.queueUnreadable) {
+          this.queueUnreadable = true;
+          this.log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'reconciliation runs: could not read the queue');
+        }
         return;
+      }
+      if (this.queueUnreadable) {
+        this.queueUnreadable = false;
+        this.log.info({}, 'reconciliation runs: reading the queue again');
       }
       if (!run) return;
       await this.execute(run);
@@ -224,14 +236,18 @@ export class ReconRunner {
         signal: abort.signal,
       });
       const { mode, ...result } = summary;
-      await finishReconRun(this.db, fence, { status: 'succeeded', summary: result });
+      if (!(await finishReconRun(this.db, fence, { status: 'succeeded', summary: result }))) {
+        this.log.warn({ ...fields, mode }, 'reconciliation run ended, but it was no longer this replica’s: its outcome is not recorded');
+        return;
+      }
       this.log.info(
         { ...fields, mode, transactions: result.transactions, entries: result.entries, written: result.written, ms: Math.round(performance.now() - started) },
         'reconciliation run succeeded',
       );
     } catch (err) {
-      if (this.stopping || abort.signal.aborted) {
-        this.log.warn({ ...fields, reason: String(abort.signal.reason ?? 'stopping') }, 'reconciliation run stopped before its end');
+      if (this.stopping || abort.signal.aborted || err instanceof ReconRunLostError) {
+        const reason = err instanceof ReconRunLostError ? err.message : String(abort.signal.reason ?? 'stopping');
+        this.log.warn({ ...fields, reason }, 'reconciliation run stopped before its end; what it did not finish stays marked');
         return;
       }
       const failure = failureOf(err, run.run_id);

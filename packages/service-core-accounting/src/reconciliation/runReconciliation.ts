@@ -1,8 +1,8 @@
 import {
+  completeReconPass,
   confirmedEntryIdsWithin,
   declinedPairs,
   declinedPairsOf,
-  deletePendingMarks,
   listLedgerEntries,
   pendingDayMarks,
   pendingLineMarks,
@@ -12,7 +12,6 @@ import {
   reconLinesByStoredEntries,
   setReconRunMode,
   storeSuggestionChunk,
-  writeReconState,
   type DateInterval,
   type Db,
   type ReconLineKey,
@@ -61,7 +60,7 @@ export interface ReconPassOptions {
   rules: ReconRules;
   /** Bank booked dates; absent: the lines that changed (or every line, see `ReconRunMode`). */
   range?: { from?: string | undefined; to?: string | undefined } | undefined;
-  /** The run this pass is; every write checks it is still the owner's. */
+  /** The run this pass is; every write checks it is still the owner's (else `ReconRunLostError`, nothing consumed). */
   fence: ReconRunFence;
   /** Stops the pass between statements (its replica is stopping, or lost the run). */
   signal?: AbortSignal | undefined;
@@ -289,10 +288,10 @@ export async function reconcileTenant(db: Db, engine: ReconEngine, options: Reco
   }
 
   signal?.throwIfAborted();
-  const lineSeqs = marks.lines.map((mark) => mark.seq);
-  for (const batch of batches(lineSeqs, KEY_BATCH)) await deletePendingMarks(db, tenant, { lineSeqs: batch, daySeqs: [] });
-  await deletePendingMarks(db, tenant, { lineSeqs: [], daySeqs: marks.days.map((mark) => mark.seq) });
-  if (mode === 'full') await writeReconState(db, tenant, rules.version);
-  else if (mode === 'range' && state !== null && state !== rules.version) await writeReconState(db, tenant, null);
+  await completeReconPass(db, fence, {
+    lineSeqs: marks.lines.map((mark) => mark.seq),
+    daySeqs: marks.days.map((mark) => mark.seq),
+    rulesVersion: mode === 'full' ? rules.version : mode === 'range' && state !== null && state !== rules.version ? null : undefined,
+  });
   return summary;
 }
