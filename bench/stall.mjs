@@ -375,6 +375,8 @@ async function heavyScenario(port, phases, work) {
       statuses: loaded[i].statuses,
       errors: loaded[i].errors,
       shed: loaded[i].shed,
+      // Every answer of the window, [ms since the heavy work started, from due, from sent], for a closer look.
+      samples: loaded[i].samples.filter(([due]) => due >= from && due < to).map(([due, ...rest]) => [Math.round(due - from), ...rest]),
     })),
   };
 }

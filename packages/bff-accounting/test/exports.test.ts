@@ -483,6 +483,22 @@ describe('yielding between slices', () => {
     for (let i = 1; i < firstBatch.length; i++) expect(firstBatch[i]).toBeGreaterThan(firstBatch[i - 1] as number);
   });
 
+  it('runs one slice per event-loop turn across all exports at once, so requests wait behind one slice, not one per export', async () => {
+    const keyring = createExportKeyring({ secret: OLD_SECRET, previousSecret: undefined }) as ExportKeyring;
+    const counter = countTurns();
+    const writtenAt: number[] = [];
+    const exportTo = async (format: 'ndjson' | 'csv') => {
+      const sink = new Writable({ write: (_chunk: Buffer, _encoding, done) => (writtenAt.push(counter.turns()), done()) });
+      const exp = await startAuditExport(schema.db, keyring, { tenant: 'default', role: 'auditor' }, { format, to: '2025-12-31T00:00:00Z' }, { sliceRows: 100 });
+      return exp.writeTo(sink);
+    };
+    const receipts = await Promise.all([exportTo('ndjson'), exportTo('csv'), exportTo('ndjson')]);
+    counter.stop();
+    expect(receipts.map((receipt) => receipt?.rows)).toEqual([2_406, 2_406, 2_406]);
+    expect(writtenAt).toHaveLength(3 * 25);
+    expect(new Set(writtenAt).size).toBe(writtenAt.length);
+  });
+
   it('signs an export read in batches of 7 and written in slices of 3 exactly as one read and written whole', async () => {
     const keyring = createExportKeyring({ secret: OLD_SECRET, previousSecret: undefined }) as ExportKeyring;
     const range = { format: 'csv', to: '2025-12-31T00:00:00Z' } as const;

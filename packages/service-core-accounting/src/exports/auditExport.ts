@@ -1,6 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Writable } from 'node:stream';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { z } from 'zod';
 import { findExportCreatedEvent, readAuditClock, readAuditExportBatches, type Queryable } from '@accounting/data-pg';
 import type { Actor } from '../audit/manualReview.js';
@@ -56,12 +55,32 @@ export interface AuditExportOptions {
 }
 
 /**
- * Rows serialized, hashed and written in one go. Before each slice the export waits for the
- * next event-loop turn, so other requests run between slices: 250 typical audit rows (about
- * 100 KB) take about 0.5 ms; a batch of 1,000 at once takes about 4 ms, on top of parsing the
- * query's result (docs/BENCHMARKS.md "Cheap-route latency under heavy work").
+ * Rows serialized, hashed and written in one go. Before each slice the export waits for a
+ * turn of the event loop (`sliceTurn`), so other requests run between slices: 250 typical
+ * audit rows (about 100 KB) take about 0.5 ms; a batch of 1,000 at once takes about 4 ms, on
+ * top of parsing the query's result (docs/BENCHMARKS.md "Cheap-route latency under heavy work").
  */
 export const EXPORT_SLICE_ROWS = 250;
+
+/** Exports waiting for their next slice, first come first served. */
+const waitingForTurn: (() => void)[] = [];
+
+function grantTurn(): void {
+  waitingForTurn.shift()?.();
+  if (waitingForTurn.length > 0) setImmediate(grantTurn);
+}
+
+/**
+ * Resolves in a later turn of the event loop, one export slice per turn for the whole process:
+ * with each export taking its own turn (`setImmediate` apiece), concurrent exports ran their
+ * slices back to back in one turn, and every request waited behind all of them.
+ */
+function sliceTurn(): Promise<void> {
+  return new Promise((resolve) => {
+    waitingForTurn.push(resolve);
+    if (waitingForTurn.length === 1) setImmediate(grantTurn);
+  });
+}
 
 /** Resolves `true` once `sink` drains, `false` if it closes first. */
 function drained(sink: Writable): Promise<boolean> {
@@ -146,7 +165,7 @@ export async function startAuditExport(
         const sliceRows = options.sliceRows ?? EXPORT_SLICE_ROWS;
         reading: for await (const batch of readAuditExportBatches(db, actor.tenant, { from: request.from, to: request.to, asOf }, options)) {
           for (let start = 0; start < batch.length; start += sliceRows) {
-            await nextTurn();
+            await sliceTurn();
             const slice = batch.slice(start, start + sliceRows);
             if (!(await send(pending + serializer.serialize(slice)))) break reading;
             pending = '';
