@@ -30,9 +30,15 @@ const env = { OS_TENANT_ALLOWLIST_JSON: '["default"]', DB_CONNECT_TIMEOUT_MS: '1
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 const cluster = await ThrowawayPostgres.create();
+const spawned = [];
+const spawn = (url) => {
+  const child = spawnBffOnPostgres(url, env);
+  spawned.push(child);
+  return child;
+};
 try {
   await cluster.start();
-  const bff = spawnBffOnPostgres(cluster.url, env);
+  const bff = spawn(cluster.url);
   const base = `http://127.0.0.1:${await bff.port()}`;
   const load = startOutageLoad(base, { clients, pauseMs: 40 });
   let outages;
@@ -59,7 +65,7 @@ try {
 
   // A BFF started while the database is down.
   await cluster.stop();
-  const late = spawnBffOnPostgres(cluster.url.replace(/\/postgres$/, '/late'), env);
+  const late = spawn(cluster.url.replace(/\/postgres$/, '/late'));
   const lateBase = `http://127.0.0.1:${await late.port()}`;
   await sleep(outageMs);
   await cluster.start();
@@ -91,5 +97,7 @@ try {
     ),
   );
 } finally {
+  // Also when a step failed: no BFF is left running.
+  await Promise.all(spawned.map((child) => child.stop()));
   await cluster.destroy();
 }
