@@ -336,6 +336,13 @@ describe('the sync CronJob', () => {
     expect(r.bff().image).toBe('ghcr.io/tristan00037-tristan050/tristan050-ai_ondevice_APP/bff-accounting:r7-h-pilot-20251203');
   });
 
+  it('renders a tenant with several bank connections as an array in BANK_SBX_CONNECTIONS_JSON', () => {
+    const r = scenario('ci/all-enabled-values.yaml');
+    const connections = JSON.stringify({ default: 'conn_default', 'pilot-a': ['conn_pilot_a', 'conn_pilot_a_savings'] });
+    expect(envOf(r.bff()).BANK_SBX_CONNECTIONS_JSON).toBe(connections);
+    expect(envOf(r.worker()).BANK_SBX_CONNECTIONS_JSON).toBe(connections);
+  });
+
   it('takes its time zone, start window and Pushgateway from the values', () => {
     const r = scenario('ci/all-enabled-values.yaml');
     expect(r.cronJob().spec?.timeZone).toBe('Asia/Seoul');
@@ -587,6 +594,8 @@ describe('values.yaml and values.schema.json', () => {
     ['pilotTenants as one string', { pilotTenants: 'default,pilot-a' }],
     ['pilotTenants with a bad tenant id', { pilotTenants: ['Pilot A'] }],
     ['adapters.bankSbx.connections with a bad connection id', { adapters: { bankSbx: { connections: { default: 'conn default' } } } }],
+    ['adapters.bankSbx.connections with a bad connection id in an array', { adapters: { bankSbx: { connections: { default: ['conn_ok', 'conn default'] } } } }],
+    ['adapters.bankSbx.connections with an empty array', { adapters: { bankSbx: { connections: { default: [] } } } }],
     ['recon.autoMatchLimits with a number amount', { recon: { autoMatchLimits: { default: { KRW: 1000000 } } } }],
     ['a misspelt key', { cronJob: { syncExternal: { enabled: false } } }],
     ['a misspelt nested key', { adapters: { bankSbx: { tokenSecret: 'bank-sbx-secret' } } }],

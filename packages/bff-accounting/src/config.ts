@@ -15,7 +15,13 @@ const CONNECTION_ID_PATTERN = /^[A-Za-z0-9_.-]{1,128}$/;
 /** The Backoffice build beside this package (`src/` and `dist/` both sit one level down). */
 const DEFAULT_BACKOFFICE_DIR = fileURLToPath(new URL('../../backoffice-web/dist', import.meta.url));
 
-const EMBEDDED_CONNECTIONS: Record<string, string> = { default: 'conn_default', 'pilot-a': 'conn_pilot_a' };
+/**
+ * The demo's closed bank connection: assigned to its `default` tenant (so its source fails at the
+ * bank with CONNECTION_NOT_FOUND, not here), but never created in the embedded simulator.
+ */
+export const DEMO_CLOSED_CONNECTION = { tenant: 'default', connectionId: 'conn_default_closed' } as const;
+
+const EMBEDDED_CONNECTIONS: Record<string, readonly string[]> = { default: ['conn_default'], 'pilot-a': ['conn_pilot_a'] };
 
 const DEFAULT_ROLE_MAP: Record<string, InternalRole> = {
   viewer: 'viewer',
@@ -47,6 +53,8 @@ function jsonVariable<T extends z.ZodType>(shape: T, expected: string) {
 }
 
 const flag = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
+
+const connectionId = z.string().regex(CONNECTION_ID_PATTERN, 'connection ids are 1-128 characters of [A-Za-z0-9_.-]');
 
 const tenantId = z.string().regex(TENANT_ID_PATTERN, 'tenant ids are 1-63 characters of [a-z0-9_-]');
 
@@ -87,8 +95,14 @@ const schema = z
     BANK_SBX_BASE: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
     BANK_SBX_TOKEN: z.string().optional(),
     BANK_SBX_CONNECTIONS_JSON: jsonVariable(
-      z.record(tenantId, z.string().regex(CONNECTION_ID_PATTERN, 'connection ids are 1-128 characters of [A-Za-z0-9_.-]')),
-      'an object of tenant id to connection id, e.g. {"default":"conn_default"}',
+      z.record(
+        tenantId,
+        z.preprocess(
+          (value) => (typeof value === 'string' ? [value] : value),
+          z.array(connectionId, 'a tenant maps to a connection id or an array of them').min(1, 'a tenant needs at least one connection'),
+        ),
+      ),
+      'an object of tenant id to a connection id or an array of them, e.g. {"default":"conn_default","pilot-a":["conn_a1","conn_a2"]}',
     ).optional(),
     BANK_SBX_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
     BANK_SBX_EMBEDDED: flag.default(false),
@@ -114,6 +128,16 @@ const schema = z
   .superRefine((env, ctx) => {
     if (env.USE_PG && !env.DATABASE_URL) {
       ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'is required when USE_PG=1' });
+    }
+    const owners = new Map<string, string>();
+    for (const [tenant, ids] of Object.entries(env.BANK_SBX_CONNECTIONS_JSON ?? {})) {
+      for (const id of ids) {
+        const owner = owners.get(id);
+        if (owner !== undefined && owner !== tenant) {
+          ctx.addIssue({ code: 'custom', path: ['BANK_SBX_CONNECTIONS_JSON'], message: `connection ${id} is assigned to two tenants (${owner}, ${tenant})` });
+        }
+        owners.set(id, tenant);
+      }
     }
     if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
       ctx.addIssue({ code: 'custom', path: ['HTTP_HEADERS_TIMEOUT_MS'], message: 'must not be more than HTTP_REQUEST_TIMEOUT_MS' });
@@ -164,7 +188,11 @@ export interface Config {
   readonly bankSandbox: {
     readonly baseUrl: string | undefined;
     readonly token: string | undefined;
-    readonly connections: Readonly<Record<string, string>>;
+    /**
+     * Tenant -> the bank connections assigned to it (never empty). A source may only use its
+     * tenant's; the first is the one the `bank_sbx` source is seeded with.
+     */
+    readonly connections: Readonly<Record<string, readonly string[]>>;
     readonly timeoutMs: number;
     /** Start the project's bank simulator in-process and sync on an interval (the demo start). */
     readonly embedded: boolean;
@@ -227,6 +255,19 @@ function deepFreeze<T>(value: T): T {
 }
 
 /**
+ * `BANK_SBX_CONNECTIONS_JSON` with every value an array; unset: none assigned, except in the
+ * embedded demo, which syncs two pilot tenants and also assigns its closed connection to `default`.
+ */
+function assignedConnections(e: Env): Record<string, readonly string[]> {
+  const configured = e.BANK_SBX_CONNECTIONS_JSON ?? (e.BANK_SBX_EMBEDDED ? EMBEDDED_CONNECTIONS : {});
+  if (!e.BANK_SBX_EMBEDDED) return configured;
+  const { tenant, connectionId } = DEMO_CLOSED_CONNECTION;
+  const own = Object.hasOwn(configured, tenant) ? (configured[tenant] ?? []) : [];
+  if (own.length === 0 || own.includes(connectionId)) return configured;
+  return { ...configured, [tenant]: [...own, connectionId] };
+}
+
+/**
  * Parses `env` (normally `process.env`) into the frozen `Config`. An empty variable counts as
  * unset, as Helm renders unset values. Throws `ConfigError` naming the variable and the problem.
  */
@@ -273,8 +314,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bankSandbox: {
       baseUrl: e.BANK_SBX_BASE,
       token: e.BANK_SBX_TOKEN,
-      // The embedded demo syncs two pilot tenants unless told otherwise.
-      connections: e.BANK_SBX_CONNECTIONS_JSON ?? (e.BANK_SBX_EMBEDDED ? EMBEDDED_CONNECTIONS : {}),
+      connections: assignedConnections(e),
       timeoutMs: e.BANK_SBX_TIMEOUT_MS,
       embedded: e.BANK_SBX_EMBEDDED,
     },

@@ -1,12 +1,13 @@
 import { listLedgerTransactions, seedExternalSource, withTransaction, type Db } from '@accounting/data-pg';
 import { listAuditTrail, requestManualReview } from '@accounting/service-core-accounting';
+import { DEMO_CLOSED_CONNECTION } from './config.js';
 
 /**
  * A second source of the demo's `default` tenant, on a bank connection the simulator does not
  * have (an account closed at the bank): every sync fails at once with `CONNECTION_NOT_FOUND`, so
  * the Backoffice shows a stale source with its last error, and the audit list failed syncs.
  */
-export const DEMO_BROKEN_SOURCE = { tenant: 'default', source: 'bank_sbx_legacy', connectionId: 'conn_default_closed' } as const;
+export const DEMO_BROKEN_SOURCE = { ...DEMO_CLOSED_CONNECTION, source: 'bank_sbx_legacy' } as const;
 
 /** Manual reviews per tenant: more than one page of the Backoffice's audit list (20). */
 const DEMO_REVIEWS = 25;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Db } from '@accounting/data-pg';
 import { BankSandboxAdapter, type ReconRunner } from '@accounting/service-core-accounting';
-import type { Config } from './config.js';
+import { DEMO_CLOSED_CONNECTION, type Config } from './config.js';
 import type { Logger } from './logger.js';
 import { DEMO_BROKEN_SOURCE, seedDemoBrokenSource, seedDemoManualReviews } from './demoBackoffice.js';
 import { seedDemoLedger } from './demoLedger.js';
@@ -20,7 +20,10 @@ export interface EmbeddedBank {
 export async function startEmbeddedBank(config: Config, db: Db, logger: Logger, reconRuns: ReconRunner): Promise<EmbeddedBank> {
   const { startBankSandbox } = await import('@accounting/bank-sandbox-sim');
   const token = randomBytes(24).toString('hex');
-  const connectionIds = [...new Set(Object.values(config.bankSandbox.connections))];
+  // The demo's closed connection is assigned but absent at the bank, so its source fails there.
+  const connectionIds = [...new Set(Object.values(config.bankSandbox.connections).flat())].filter(
+    (id) => id !== DEMO_CLOSED_CONNECTION.connectionId,
+  );
   const sandbox = await startBankSandbox({
     token,
     seed: 42,

@@ -82,12 +82,29 @@ describe('loadConfig', () => {
     [{ OS_ROLE_MAP_JSON: '{"ops":"superuser"}' }, /OS_ROLE_MAP_JSON: roles must map to one of viewer, operator, auditor, admin/],
     [{ BANK_SBX_BASE: 'ftp://bank' }, /BANK_SBX_BASE: must be an http\(s\) URL/],
     [{ BANK_SBX_CONNECTIONS_JSON: '{"default":"conn with spaces"}' }, /BANK_SBX_CONNECTIONS_JSON: connection ids/],
+    [{ BANK_SBX_CONNECTIONS_JSON: '{"default":["conn_ok","conn bad"]}' }, /BANK_SBX_CONNECTIONS_JSON: connection ids/],
+    [{ BANK_SBX_CONNECTIONS_JSON: '{"default":[]}' }, /BANK_SBX_CONNECTIONS_JSON: a tenant needs at least one connection/],
+    [{ BANK_SBX_CONNECTIONS_JSON: '{"default":7}' }, /BANK_SBX_CONNECTIONS_JSON: a tenant maps to a connection id or an array of them/],
+    [{ BANK_SBX_CONNECTIONS_JSON: '{"default":"conn_x","pilot-a":["conn_y","conn_x"]}' }, /BANK_SBX_CONNECTIONS_JSON: connection conn_x is assigned to two tenants \(default, pilot-a\)/],
     [{ PUSHGATEWAY_URL: 'pushgateway:9091' }, /PUSHGATEWAY_URL: must be an http\(s\) URL/],
     [{ EXPORT_MAX_CONCURRENT: '0' }, /EXPORT_MAX_CONCURRENT: /],
   ])('rejects %j with one line naming the variable', (env, message) => {
     const text = configError(env);
     expect(text).toMatch(message);
     expect(text).not.toContain('\n');
+  });
+
+  it('reads BANK_SBX_CONNECTIONS_JSON with a tenant mapped to one connection id or to an array of them', () => {
+    const config = loadConfig({ BANK_SBX_CONNECTIONS_JSON: '{"default":"conn_default","pilot-a":["conn_a1","conn_a2"]}' });
+    expect(config.bankSandbox.connections).toEqual({ default: ['conn_default'], 'pilot-a': ['conn_a1', 'conn_a2'] });
+  });
+
+  it('assigns no connection without BANK_SBX_CONNECTIONS_JSON, and the embedded demo\'s own (its closed one included)', () => {
+    expect(loadConfig({}).bankSandbox.connections).toEqual({});
+    expect(loadConfig({ BANK_SBX_EMBEDDED: '1' }).bankSandbox.connections).toEqual({
+      default: ['conn_default', 'conn_default_closed'],
+      'pilot-a': ['conn_pilot_a'],
+    });
   });
 
   it('never echoes a secret in its message', () => {

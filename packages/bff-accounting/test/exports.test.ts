@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, hkdfSync } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -22,6 +22,10 @@ const CLI_ENTRY = fileURLToPath(new URL('../../../scripts/verify_export_signatur
 const auditor = { 'X-Tenant': 'default', 'X-User-Role': 'auditor', 'X-User-Id': 'auditor-1' };
 const admin = { 'X-Tenant': 'default', 'X-User-Role': 'admin' };
 const otherAuditor = { 'X-Tenant': 'pilot-a', 'X-User-Role': 'auditor' };
+
+/** The tenant's export key as docs/EXPORTS.md specifies it: HKDF-SHA256 of the secret. */
+const tenantKey = (secret: string, tenant: string) =>
+  Buffer.from(hkdfSync('sha256', Buffer.from(secret, 'utf8'), 'bff-accounting/audit-export-signing/v1', `tenant=${tenant}`, 32));
 
 /** Fixture events: 2,400 for `default` and 1,200 for `pilot-a`, interleaved, several sharing one `ts`. */
 const FIXTURE_START = '2025-01-01T00:00:00Z';
@@ -128,18 +132,18 @@ function parseCsv(text: string): string[][] {
   return records;
 }
 
-async function verify(app: TestApp['app'], body: Buffer, signature: string) {
+async function verify(app: TestApp['app'], body: Buffer, signature: string, as: Record<string, string> = auditor) {
   return request(app)
     .post('/v1/accounting/exports/verify')
-    .set(auditor)
+    .set(as)
     .set('Content-Type', 'application/octet-stream')
     .set('X-Export-Signature', signature)
     .send(body);
 }
 
-async function verifyDigest(app: TestApp['app'], body: Buffer, signature: string) {
+async function verifyDigest(app: TestApp['app'], body: Buffer, signature: string, as: Record<string, string> = auditor) {
   const sha256 = createHash('sha256').update(body).digest('hex');
-  return request(app).post('/v1/accounting/exports/verify').set(auditor).send({ sha256, signature });
+  return request(app).post('/v1/accounting/exports/verify').set(as).send({ sha256, signature });
 }
 
 async function auditRows(tenant: string, action: string) {
@@ -189,10 +193,10 @@ describe('GET /v1/accounting/exports/audit as NDJSON', () => {
     expect(tricky).toContain('"details":{"amount": 12345678901234567890.123456789}');
   });
 
-  it('sends the signature as the X-Export-Signature trailer: HMAC-SHA256 of the SHA-256 of the bytes, current key', () => {
+  it("sends the signature as the X-Export-Signature trailer: HMAC-SHA256 of the SHA-256 of the bytes, the tenant's current key", () => {
     expect(res.headers.trailer).toBe('X-Export-Signature');
     const kid = createHash('sha256').update(`kid:${OLD_SECRET}`).digest('hex').slice(0, 16);
-    const mac = createHmac('sha256', OLD_SECRET).update(createHash('sha256').update(res.body).digest()).digest('hex');
+    const mac = createHmac('sha256', tenantKey(OLD_SECRET, 'default')).update(createHash('sha256').update(res.body).digest()).digest('hex');
     expect(res.trailers['x-export-signature']).toBe(`kid=${kid},v1=${mac}`);
   });
 
@@ -224,6 +228,21 @@ describe('GET /v1/accounting/exports/audit as NDJSON', () => {
     expect(fromBytes.body).toEqual({ valid: true, key: 'current', kid, sha256: createHash('sha256').update(res.body).digest('hex') });
     const fromDigest = await verifyDigest(t.app, res.body, signature);
     expect(fromDigest.body).toMatchObject({ valid: true, key: 'current', kid });
+  });
+
+  it("answers valid:false to another tenant's verify of this export, from the bytes or from their SHA-256", async () => {
+    const signature = res.trailers['x-export-signature'] as string;
+    const sha256 = createHash('sha256').update(res.body).digest('hex');
+    const fromBytes = await verify(t.app, res.body, signature, otherAuditor);
+    expect(fromBytes.status).toBe(200);
+    expect(fromBytes.body).toEqual({ valid: false, key: null, kid: signature.slice(4, 20), sha256, reason: 'mismatch' });
+    expect((await verifyDigest(t.app, res.body, signature, otherAuditor)).body).toMatchObject({ valid: false, key: null, reason: 'mismatch' });
+  });
+
+  it('answers valid:false to a signature made with the shared key of earlier releases (the secret itself)', async () => {
+    const digest = createHash('sha256').update(res.body).digest();
+    const legacy = `kid=${(res.trailers['x-export-signature'] as string).slice(4, 20)},v1=${createHmac('sha256', OLD_SECRET).update(digest).digest('hex')}`;
+    expect((await verify(t.app, res.body, legacy)).body).toMatchObject({ valid: false, key: null, reason: 'mismatch' });
   });
 
   it('fails verification when one byte is changed', async () => {
@@ -268,6 +287,15 @@ describe('the other tenant', () => {
     expect(events.map((event) => event.id)).toEqual(before);
     expect(events.filter((event) => (event as { action?: string }).action === 'fixture')).toHaveLength(1_200);
     expect(events.every((event) => event.tenant === 'pilot-a')).toBe(true);
+  });
+
+  it('gets its exports signed with its own key: they verify for it and not for tenant default', async () => {
+    const res = await rawGet(t.app, exportPath({ to: '2025-01-01T00:00:02Z' }), otherAuditor);
+    const signature = res.trailers['x-export-signature'] as string;
+    const mac = createHmac('sha256', tenantKey(OLD_SECRET, 'pilot-a')).update(createHash('sha256').update(res.body).digest()).digest('hex');
+    expect(signature).toBe(`kid=${signature.slice(4, 20)},v1=${mac}`);
+    expect((await verify(t.app, res.body, signature, otherAuditor)).body).toMatchObject({ valid: true, key: 'current' });
+    expect((await verify(t.app, res.body, signature, auditor)).body).toMatchObject({ valid: false, key: null, reason: 'mismatch' });
   });
 });
 
@@ -675,6 +703,7 @@ describe('key rotation', () => {
     const rotated = await buildTestApp(schema.db, { EXPORT_SIGN_SECRET: NEW_SECRET, EXPORT_SIGN_SECRET_PREV: OLD_SECRET });
     const signature = exported.trailers['x-export-signature'] as string;
     expect((await verify(rotated.app, exported.body, signature)).body).toMatchObject({ valid: true, key: 'previous', kid: signature.slice(4, 20) });
+    expect((await verify(rotated.app, exported.body, signature, otherAuditor)).body).toMatchObject({ valid: false, key: null, reason: 'mismatch' });
     const fresh = await rawGet(rotated.app, exportPath({ to: '2025-01-01T00:00:01Z' }), auditor);
     expect(fresh.body.equals(exported.body)).toBe(true);
     expect(fresh.trailers['x-export-signature']).not.toBe(signature);
@@ -802,35 +831,58 @@ describe('scripts/verify_export_signature.mjs', () => {
     return { code, stdout: run.stdout.join('\n'), stderr: run.stderr.join('') };
   };
 
-  it('exits 0 for the current key and for the previous one, naming it', async () => {
-    const current = await cli([file, signature], { EXPORT_SIGN_SECRET: OLD_SECRET });
-    expect(current).toMatchObject({ code: 0, stdout: expect.stringMatching(/^valid: signed with the current key/) });
+  it("exits 0 with the export's tenant, for the current key and for the previous one, naming it", async () => {
+    const current = await cli(['--tenant', 'default', file, signature], { EXPORT_SIGN_SECRET: OLD_SECRET });
+    expect(current).toMatchObject({ code: 0, stdout: expect.stringMatching(/^valid: signed with the current key \(kid [0-9a-f]{16}, tenant default\)/) });
     expect(current.stdout).toContain(createHash('sha256').update(body).digest('hex'));
-    const previous = await cli([file, signature], { EXPORT_SIGN_SECRET: NEW_SECRET, EXPORT_SIGN_SECRET_PREV: OLD_SECRET });
+    const previous = await cli(['--tenant', 'default', file, signature], { EXPORT_SIGN_SECRET: NEW_SECRET, EXPORT_SIGN_SECRET_PREV: OLD_SECRET });
     expect(previous).toMatchObject({ code: 0, stdout: expect.stringMatching(/^valid: signed with the previous key/) });
   });
 
+  it('exits 1 with another tenant, with the current key and with the previous one', async () => {
+    const envs: Record<string, string>[] = [{ EXPORT_SIGN_SECRET: OLD_SECRET }, { EXPORT_SIGN_SECRET: NEW_SECRET, EXPORT_SIGN_SECRET_PREV: OLD_SECRET }];
+    for (const env of envs) {
+      expect(await cli(['--tenant', 'pilot-a', file, signature], env)).toMatchObject({
+        code: 1,
+        stdout: expect.stringMatching(/^invalid: the signature does not match the file for tenant pilot-a/),
+      });
+    }
+  });
+
+  it('exits 0 with --legacy-shared-key for a signature made before per-tenant keys, and 1 for a per-tenant one', async () => {
+    const legacy = `kid=${signature.slice(4, 20)},v1=${createHmac('sha256', OLD_SECRET).update(createHash('sha256').update(body).digest()).digest('hex')}`;
+    expect(await cli(['--legacy-shared-key', file, legacy], { EXPORT_SIGN_SECRET: OLD_SECRET })).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/^valid: signed with the current key \(kid [0-9a-f]{16}, the legacy shared key, no tenant\)/),
+    });
+    expect(await cli(['--tenant', 'default', file, legacy], { EXPORT_SIGN_SECRET: OLD_SECRET })).toMatchObject({ code: 1 });
+    expect(await cli(['--legacy-shared-key', file, signature], { EXPORT_SIGN_SECRET: OLD_SECRET })).toMatchObject({ code: 1 });
+  });
+
   it('exits 1 when the key is gone or a byte changed', async () => {
-    expect(await cli([file, signature], { EXPORT_SIGN_SECRET: NEW_SECRET })).toMatchObject({ code: 1, stdout: expect.stringMatching(/^invalid: key /) });
+    expect(await cli(['--tenant', 'default', file, signature], { EXPORT_SIGN_SECRET: NEW_SECRET })).toMatchObject({ code: 1, stdout: expect.stringMatching(/^invalid: key /) });
     const tampered = `${file}.tampered`;
     const copy = Buffer.from(body);
     copy[10] = (copy[10] as number) ^ 0x20;
     await writeFile(tampered, copy);
-    expect(await cli([tampered, signature], { EXPORT_SIGN_SECRET: OLD_SECRET })).toMatchObject({
+    expect(await cli(['--tenant', 'default', tampered, signature], { EXPORT_SIGN_SECRET: OLD_SECRET })).toMatchObject({
       code: 1,
       stdout: expect.stringMatching(/^invalid: the signature does not match/),
     });
   });
 
-  it('exits 2 for bad usage, a malformed signature, a missing or short secret, or a missing file, never printing a secret', async () => {
+  it('exits 2 for bad usage, no tenant, a malformed signature, a missing or short secret, or a missing file, never printing a secret', async () => {
     const short = 'too-short-secret-value';
+    const tenant = ['--tenant', 'default'];
     const runs = [
-      await cli([file], { EXPORT_SIGN_SECRET: OLD_SECRET }),
-      await cli([file, signature, '--bogus'], { EXPORT_SIGN_SECRET: OLD_SECRET }),
-      await cli([file, 'kid=zz,v1=00'], { EXPORT_SIGN_SECRET: OLD_SECRET }),
-      await cli([file, signature], {}),
-      await cli([file, signature], { EXPORT_SIGN_SECRET: short }),
-      await cli([`${file}.missing`, signature], { EXPORT_SIGN_SECRET: OLD_SECRET }),
+      await cli([...tenant, file], { EXPORT_SIGN_SECRET: OLD_SECRET }),
+      await cli([...tenant, file, signature, '--bogus'], { EXPORT_SIGN_SECRET: OLD_SECRET }),
+      await cli([...tenant, file, 'kid=zz,v1=00'], { EXPORT_SIGN_SECRET: OLD_SECRET }),
+      await cli([...tenant, file, signature], {}),
+      await cli([...tenant, file, signature], { EXPORT_SIGN_SECRET: short }),
+      await cli([...tenant, `${file}.missing`, signature], { EXPORT_SIGN_SECRET: OLD_SECRET }),
+      await cli([file, signature], { EXPORT_SIGN_SECRET: OLD_SECRET }),
+      await cli([...tenant, '--legacy-shared-key', file, signature], { EXPORT_SIGN_SECRET: OLD_SECRET }),
     ];
     for (const run of runs) {
       expect(run.code).toBe(2);
@@ -839,10 +891,14 @@ describe('scripts/verify_export_signature.mjs', () => {
       expect(run.stderr + run.stdout).not.toContain(short);
     }
     expect(runs[4]?.stderr).toContain('EXPORT_SIGN_SECRET: must be at least 32 bytes');
+    expect(runs[6]?.stderr).toContain('--tenant <tenant> is required');
+    expect(runs[7]?.stderr).toContain('--legacy-shared-key names no tenant');
   });
 
   it('prints its usage with --help and exits 0', async () => {
-    expect(await cli(['--help'], {})).toMatchObject({ code: 0, stdout: expect.stringContaining('usage: node scripts/verify_export_signature.mjs') });
+    const help = await cli(['--help'], {});
+    expect(help).toMatchObject({ code: 0, stdout: expect.stringContaining('usage: node scripts/verify_export_signature.mjs --tenant <tenant> <file> <signature>') });
+    expect(help.stdout).toContain('--legacy-shared-key');
   });
 });
 

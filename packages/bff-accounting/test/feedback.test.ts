@@ -25,7 +25,7 @@ const review = (subjectId: string) =>
 
 beforeAll(async () => {
   schema = await createTestSchema('vt_feedback');
-  t = await buildTestApp(schema.db);
+  t = await buildTestApp(schema.db, { BANK_SBX_CONNECTIONS_JSON: '{"default":"c1"}' });
   receiver = await new RecordingServer().start();
 });
 afterAll(async () => {

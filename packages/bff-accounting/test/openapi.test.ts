@@ -145,7 +145,11 @@ describe('the running app and the document', () => {
 
   beforeAll(async () => {
     schema = await createTestSchema('vt_openapi');
-    t = await buildTestApp(schema.db, { EXPORT_SIGN_SECRET: SECRET, OS_TENANT_ALLOWLIST_JSON: '["default","pilot-a"]' });
+    t = await buildTestApp(schema.db, {
+      EXPORT_SIGN_SECRET: SECRET,
+      OS_TENANT_ALLOWLIST_JSON: '["default","pilot-a"]',
+      BANK_SBX_CONNECTIONS_JSON: '{"default":["conn_default","conn_docs"]}',
+    });
     // A source with a succeeded and a failed run, and bank transactions to reconcile.
     await seedExternalSource(schema.db, 'default', { source: 'bank_sbx', kind: 'bank_sbx', connectionId: 'conn_default', enabled: true });
     const ok = await startSyncRun(schema.db, 'default', 'bank_sbx');
@@ -200,6 +204,9 @@ describe('the running app and the document', () => {
     const updated = await request(t.app).put('/v1/accounting/os/sources/docs_src').set(admin).send({ kind: 'bank_sbx', connection_id: 'conn_docs', enabled: false });
     expect(updated.status).toBe(200);
     expectDocumented(updated, ...at(API_ROUTES.putSource));
+    const refused = await request(t.app).put('/v1/accounting/os/sources/docs_other').set(admin).send({ kind: 'bank_sbx', connection_id: 'conn_unassigned' });
+    expect(refused.status).toBe(403);
+    expectDocumented(refused, ...at(API_ROUTES.putSource));
 
     const list = await request(t.app).get('/v1/accounting/os/sources').set(admin);
     expect(list.status).toBe(200);

@@ -38,7 +38,7 @@ const entry = (id: string, overrides: Record<string, unknown> = {}) => ({
 
 /** The bank side as the sync stores it (the sync itself is tested against the simulator). */
 async function bank(tenant: string, txs: LedgerTransaction[]) {
-  await seedExternalSource(schema.db, tenant, { source: 'bank_sbx', kind: 'bank_sbx', connectionId: 'conn', enabled: true });
+  await seedExternalSource(schema.db, tenant, { source: 'bank_sbx', kind: 'bank_sbx', connectionId: `conn_${tenant}`, enabled: true });
   await upsertLedgerTransactions(schema.db, { tenant, source: 'bank_sbx', seenMarker: '1' }, txs);
 }
 

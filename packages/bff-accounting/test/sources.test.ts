@@ -31,7 +31,7 @@ function metric(text: string, name: string, labels: string): number | undefined 
 beforeAll(async () => {
   schema = await createTestSchema('vt_sources');
   bank = await startTestBank();
-  t = await buildTestApp(schema.db, { BANK_SBX_CONNECTIONS_JSON: '{"default":"conn_default","pilot-a":"conn_pilot_a"}' });
+  t = await buildTestApp(schema.db, { BANK_SBX_CONNECTIONS_JSON: '{"default":["conn_default","conn_second","conn_other"],"pilot-a":"conn_pilot_a"}' });
 });
 afterAll(async () => {
   await bank?.close();

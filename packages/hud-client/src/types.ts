@@ -21,6 +21,7 @@ export type AuditAction =
   | 'manual_review_request'
   | 'external_sync_failed'
   | 'external_source_configured'
+  | 'source_connection_refused'
   | 'export_created'
   | 'export_aborted'
   | 'recon_decision';

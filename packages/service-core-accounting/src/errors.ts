@@ -133,3 +133,15 @@ export class ForbiddenError extends DomainError {
     super(`role ${role} lacks permission ${permission}`, { permission, role });
   }
 }
+
+/**
+ * A source names a bank connection the operator did not assign to the tenant
+ * (`BANK_SBX_CONNECTIONS_JSON`): using it would sync another tenant's bank data.
+ */
+export class ConnectionNotAssignedError extends DomainError {
+  readonly code = 'CONNECTION_NOT_ASSIGNED';
+  readonly kind = 'forbidden';
+  constructor(source: string, connectionId: string) {
+    super(`connection ${connectionId} is not assigned to this tenant`, { source, connection_id: connectionId });
+  }
+}

@@ -4,6 +4,7 @@ export * from './adapters/BankSandboxAdapter.js';
 export * from './adapters/BankSandboxError.js';
 export * from './adapters/bankSandboxContract.js';
 export * from './sync/syncExternalSource.js';
+export * from './sync/connectionAssignments.js';
 export * from './sync/sourceStatus.js';
 export * from './audit/auditTrail.js';
 export * from './idempotency/runIdempotent.js';

@@ -1,25 +1,36 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, hkdfSync } from 'node:crypto';
 import type { AuditExportRow } from '@accounting/data-pg';
 import { describe, expect, it } from 'vitest';
 import {
   AUDIT_EXPORT_SERIALIZERS,
   createExportKeyring,
-  createExportSigner,
+  createExportRootKey,
   csvCell,
+  deriveTenantExportKey,
+  EXPORT_KEY_SALT,
   exportKeyId,
   ExportsDisabledError,
   requireExportKeyring,
   sha256Of,
   verifyExportSignature,
+  verifyLegacyExportSignature,
   type ExportKeyring,
 } from '../src/index.js';
 
 const OLD_SECRET = 'old-export-signing-secret-0123456789abcdef';
 const NEW_SECRET = 'new-export-signing-secret-fedcba9876543210';
 const BYTES = Buffer.from('{"id":"1","action":"export_created"}\n{"id":"2"}\n', 'utf8');
+const TENANT_A = 'default';
+const TENANT_B = 'pilot-a';
 
 const keyring = (secret: string, previousSecret?: string): ExportKeyring =>
   createExportKeyring({ secret, previousSecret }) as ExportKeyring;
+
+/** The tenant's key exactly as docs/EXPORTS.md specifies it, computed without the code under test. */
+const specKey = (secret: string, tenant: string): Buffer =>
+  Buffer.from(hkdfSync('sha256', Buffer.from(secret, 'utf8'), 'bff-accounting/audit-export-signing/v1', `tenant=${tenant}`, 32));
+
+const signedBy = (secret: string, tenant: string) => createExportRootKey(secret).forTenant(tenant).sign(sha256Of(BYTES));
 
 describe('export key ids', () => {
   it('are the first 16 hex of sha256("kid:" + secret): stable, distinct per secret, never the secret', () => {
@@ -29,48 +40,102 @@ describe('export key ids', () => {
     expect(exportKeyId(OLD_SECRET)).not.toBe(exportKeyId(NEW_SECRET));
     expect(NEW_SECRET).not.toContain(exportKeyId(NEW_SECRET));
   });
+
+  it('name the secret, the same for every tenant (the tenant names the derivation)', () => {
+    expect(createExportRootKey(NEW_SECRET).forTenant(TENANT_A).kid).toBe(exportKeyId(NEW_SECRET));
+    expect(createExportRootKey(NEW_SECRET).forTenant(TENANT_B).kid).toBe(exportKeyId(NEW_SECRET));
+  });
+});
+
+describe('per-tenant keys', () => {
+  it('are HKDF-SHA256(secret, salt "bff-accounting/audit-export-signing/v1", info "tenant=<tenant>"), 32 bytes', () => {
+    expect(EXPORT_KEY_SALT).toBe('bff-accounting/audit-export-signing/v1');
+    expect(deriveTenantExportKey(NEW_SECRET, TENANT_A).export()).toEqual(specKey(NEW_SECRET, TENANT_A));
+    expect(deriveTenantExportKey(NEW_SECRET, TENANT_A).symmetricKeySize).toBe(32);
+  });
+
+  it('differ per tenant and per secret, and never equal the secret', () => {
+    const keys = [
+      deriveTenantExportKey(NEW_SECRET, TENANT_A).export(),
+      deriveTenantExportKey(NEW_SECRET, TENANT_B).export(),
+      deriveTenantExportKey(OLD_SECRET, TENANT_A).export(),
+      deriveTenantExportKey(OLD_SECRET, TENANT_B).export(),
+    ];
+    expect(new Set(keys.map((key) => key.toString('hex'))).size).toBe(4);
+    for (const key of keys) {
+      for (const secret of [NEW_SECRET, OLD_SECRET]) {
+        expect(key.equals(Buffer.from(secret, 'utf8'))).toBe(false);
+        expect(key.toString('utf8')).not.toContain(secret);
+      }
+    }
+  });
+
+  it('are not derived for an empty tenant', () => {
+    expect(() => deriveTenantExportKey(NEW_SECRET, '')).toThrow(/tenant/);
+    expect(() => verifyExportSignature(keyring(NEW_SECRET), '', sha256Of(BYTES), signedBy(NEW_SECRET, TENANT_A))).toThrow(/tenant/);
+  });
 });
 
 describe('signing', () => {
-  it('is kid=<kid>,v1=HMAC-SHA256(secret, SHA-256(bytes)) as docs/EXPORTS.md specifies', () => {
+  it('is kid=<kid>,v1=HMAC-SHA256(tenant key, SHA-256(bytes)) as docs/EXPORTS.md specifies', () => {
     const digest = createHash('sha256').update(BYTES).digest();
-    const mac = createHmac('sha256', NEW_SECRET).update(digest).digest('hex');
-    expect(createExportSigner(NEW_SECRET).sign(sha256Of(BYTES))).toBe(`kid=${exportKeyId(NEW_SECRET)},v1=${mac}`);
+    const mac = createHmac('sha256', specKey(NEW_SECRET, TENANT_A)).update(digest).digest('hex');
+    expect(signedBy(NEW_SECRET, TENANT_A)).toBe(`kid=${exportKeyId(NEW_SECRET)},v1=${mac}`);
+  });
+
+  it('signs the same bytes differently for each tenant, and never with the secret itself', () => {
+    const sharedKeyMac = createHmac('sha256', NEW_SECRET).update(sha256Of(BYTES)).digest('hex');
+    expect(signedBy(NEW_SECRET, TENANT_A)).not.toBe(signedBy(NEW_SECRET, TENANT_B));
+    expect(signedBy(NEW_SECRET, TENANT_A)).not.toContain(sharedKeyMac);
+    expect(signedBy(NEW_SECRET, TENANT_B)).not.toContain(sharedKeyMac);
   });
 
   it('keeps the secret out of anything a log line could print', () => {
-    const signer = createExportSigner(NEW_SECRET);
+    const signer = createExportRootKey(NEW_SECRET).forTenant(TENANT_A);
     expect(JSON.stringify(signer)).not.toContain(NEW_SECRET);
     expect(JSON.stringify(keyring(NEW_SECRET, OLD_SECRET))).not.toContain(OLD_SECRET);
   });
 
   it('refuses anything but a 32-byte digest', () => {
-    expect(() => createExportSigner(NEW_SECRET).sign(BYTES)).toThrow(/32 bytes/);
+    expect(() => createExportRootKey(NEW_SECRET).forTenant(TENANT_A).sign(BYTES)).toThrow(/32 bytes/);
   });
 });
 
 describe('verifyExportSignature', () => {
-  const signedWithOld = createExportSigner(OLD_SECRET).sign(sha256Of(BYTES));
+  const signedWithOld = signedBy(OLD_SECRET, TENANT_A);
 
-  it('accepts a signature of the current key as "current"', () => {
-    const signature = createExportSigner(NEW_SECRET).sign(sha256Of(BYTES));
-    expect(verifyExportSignature(keyring(NEW_SECRET), sha256Of(BYTES), signature)).toEqual({
+  it('accepts a signature of the tenant\'s current key as "current"', () => {
+    expect(verifyExportSignature(keyring(NEW_SECRET), TENANT_A, sha256Of(BYTES), signedBy(NEW_SECRET, TENANT_A))).toEqual({
       valid: true,
       key: 'current',
       kid: exportKeyId(NEW_SECRET),
     });
   });
 
-  it('accepts a signature of the previous key as "previous" during rotation', () => {
-    expect(verifyExportSignature(keyring(NEW_SECRET, OLD_SECRET), sha256Of(BYTES), signedWithOld)).toEqual({
+  it('rejects, for another tenant, a signature made for tenant A (mismatch)', () => {
+    expect(verifyExportSignature(keyring(NEW_SECRET), TENANT_B, sha256Of(BYTES), signedBy(NEW_SECRET, TENANT_A))).toEqual({
+      valid: false,
+      key: null,
+      kid: exportKeyId(NEW_SECRET),
+      reason: 'mismatch',
+    });
+  });
+
+  it('accepts a signature of the previous key as "previous" during rotation, for its tenant only', () => {
+    expect(verifyExportSignature(keyring(NEW_SECRET, OLD_SECRET), TENANT_A, sha256Of(BYTES), signedWithOld)).toEqual({
       valid: true,
       key: 'previous',
       kid: exportKeyId(OLD_SECRET),
     });
+    expect(verifyExportSignature(keyring(NEW_SECRET, OLD_SECRET), TENANT_B, sha256Of(BYTES), signedWithOld)).toMatchObject({
+      valid: false,
+      key: null,
+      reason: 'mismatch',
+    });
   });
 
   it('rejects it once the previous key is removed', () => {
-    expect(verifyExportSignature(keyring(NEW_SECRET), sha256Of(BYTES), signedWithOld)).toEqual({
+    expect(verifyExportSignature(keyring(NEW_SECRET), TENANT_A, sha256Of(BYTES), signedWithOld)).toEqual({
       valid: false,
       key: null,
       kid: exportKeyId(OLD_SECRET),
@@ -81,7 +146,7 @@ describe('verifyExportSignature', () => {
   it('rejects the bytes with one byte changed', () => {
     const tampered = Buffer.from(BYTES);
     tampered[5] = (tampered[5] as number) ^ 0x01;
-    expect(verifyExportSignature(keyring(OLD_SECRET), sha256Of(tampered), signedWithOld)).toMatchObject({
+    expect(verifyExportSignature(keyring(OLD_SECRET), TENANT_A, sha256Of(tampered), signedWithOld)).toMatchObject({
       valid: false,
       key: null,
       reason: 'mismatch',
@@ -91,13 +156,33 @@ describe('verifyExportSignature', () => {
   it('rejects a valid HMAC presented under the other key id', () => {
     const v1 = signedWithOld.split(',v1=')[1];
     const relabelled = `kid=${exportKeyId(NEW_SECRET)},v1=${v1}`;
-    expect(verifyExportSignature(keyring(NEW_SECRET, OLD_SECRET), sha256Of(BYTES), relabelled)).toMatchObject({ valid: false, reason: 'mismatch' });
+    expect(verifyExportSignature(keyring(NEW_SECRET, OLD_SECRET), TENANT_A, sha256Of(BYTES), relabelled)).toMatchObject({ valid: false, reason: 'mismatch' });
+  });
+
+  it('rejects a signature made with the shared key of earlier releases (HMAC keyed with the secret itself)', () => {
+    const legacy = `kid=${exportKeyId(NEW_SECRET)},v1=${createHmac('sha256', NEW_SECRET).update(sha256Of(BYTES)).digest('hex')}`;
+    for (const tenant of [TENANT_A, TENANT_B]) {
+      expect(verifyExportSignature(keyring(NEW_SECRET), tenant, sha256Of(BYTES), legacy)).toMatchObject({ valid: false, reason: 'mismatch' });
+    }
   });
 
   it('calls a signature that does not parse malformed', () => {
     for (const bad of ['', 'v1=00', `kid=${exportKeyId(NEW_SECRET)},v1=abc`, `${signedWithOld} `, signedWithOld.toUpperCase()]) {
-      expect(verifyExportSignature(keyring(NEW_SECRET), sha256Of(BYTES), bad)).toEqual({ valid: false, key: null, kid: null, reason: 'malformed' });
+      expect(verifyExportSignature(keyring(NEW_SECRET), TENANT_A, sha256Of(BYTES), bad)).toEqual({ valid: false, key: null, kid: null, reason: 'malformed' });
     }
+  });
+});
+
+describe('verifyLegacyExportSignature', () => {
+  const legacyOf = (secret: string) => `kid=${exportKeyId(secret)},v1=${createHmac('sha256', secret).update(sha256Of(BYTES)).digest('hex')}`;
+
+  it('accepts a shared-key signature of the current or previous secret', () => {
+    expect(verifyLegacyExportSignature(keyring(NEW_SECRET, OLD_SECRET), sha256Of(BYTES), legacyOf(NEW_SECRET))).toMatchObject({ valid: true, key: 'current' });
+    expect(verifyLegacyExportSignature(keyring(NEW_SECRET, OLD_SECRET), sha256Of(BYTES), legacyOf(OLD_SECRET))).toMatchObject({ valid: true, key: 'previous' });
+  });
+
+  it('rejects a per-tenant signature: the two schemes never stand in for each other', () => {
+    expect(verifyLegacyExportSignature(keyring(NEW_SECRET), sha256Of(BYTES), signedBy(NEW_SECRET, TENANT_A))).toMatchObject({ valid: false, reason: 'mismatch' });
   });
 });
 

@@ -98,7 +98,7 @@ let scratches = 0;
  */
 async function fromScratch(tenant: string): Promise<{ tenant: string; run: ReconRunView }> {
   const copy = `scratch_${++scratches}`;
-  await seedExternalSource(schema.db, copy, { source: SOURCE, kind: 'bank_sbx', connectionId: 'conn', enabled: true });
+  await seedExternalSource(schema.db, copy, { source: SOURCE, kind: 'bank_sbx', connectionId: `conn_${copy}`, enabled: true });
   await schema.db.query(
     `INSERT INTO external_ledger (tenant, source, external_id, account_id, amount, currency, booked_date, status, description, counterparty, reference, removed_at)
      SELECT $2, source, external_id, account_id, amount, currency, booked_date, status, description, counterparty, reference, removed_at
@@ -137,7 +137,7 @@ async function expectSameAsFromScratch(tenant: string): Promise<void> {
 beforeAll(async () => {
   schema = await createTestSchema('vt_recon_runs');
   await runMigrations(schema.db);
-  await seedExternalSource(schema.db, 'inc', { source: SOURCE, kind: 'bank_sbx', connectionId: 'conn', enabled: true });
+  await seedExternalSource(schema.db, 'inc', { source: SOURCE, kind: 'bank_sbx', connectionId: 'conn_inc', enabled: true });
   runner = new ReconRunner({ db: schema.db, rulesFor: () => DEFAULT_RECON_RULES });
 });
 afterAll(async () => {
@@ -276,7 +276,7 @@ function recordingLog(): ReconRunLog & { lines: { level: string; message: string
 
 /** Loads a small data set for `tenant`, runs it once, then changes the amount of `changed` matched lines. */
 async function reconciledWithChanges(tenant: string, changed: number): Promise<string[]> {
-  await seedExternalSource(schema.db, tenant, { source: SOURCE, kind: 'bank_sbx', connectionId: 'conn', enabled: true });
+  await seedExternalSource(schema.db, tenant, { source: SOURCE, kind: 'bank_sbx', connectionId: `conn_${tenant}`, enabled: true });
   const data = generateLabelledDataset({ seed: 5, transactions: 300, startDate: '2026-01-01', days: 90 });
   const lines = data.transactions.map(toLine);
   await load(tenant, lines, data.entries.map(toEntry));
@@ -459,7 +459,7 @@ describe('the queue', () => {
 
 describe('change marks', () => {
   it('are locked in day order by an import, so two imports covering the same days in other orders wait for each other instead of deadlocking', async () => {
-    await seedExternalSource(schema.db, 'marks', { source: SOURCE, kind: 'bank_sbx', connectionId: 'conn', enabled: true });
+    await seedExternalSource(schema.db, 'marks', { source: SOURCE, kind: 'bank_sbx', connectionId: 'conn_marks', enabled: true });
     const days = Array.from({ length: 40 }, (_, i) => nextDays('2026-02-01', i));
     const entry = (id: string, date: string): LedgerEntry => ({ entry_id: id, amount: '10.00', currency: 'EUR', date, memo: 'm', reference: null, counterparty: null });
     await importLedgerEntries(schema.db, 'marks', days.map((day) => entry(`a-${day}`, day)));

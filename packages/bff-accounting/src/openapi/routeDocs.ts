@@ -97,14 +97,15 @@ export const ROUTE_DOCS = {
   },
   putSource: {
     tag: 'sources',
-    summary: 'Create or update an external source (audited as `external_source_configured`)',
+    summary:
+      'Create or update an external source on a bank connection assigned to the tenant (audited as `external_source_configured`; a refusal as `source_connection_refused`)',
     path: sourceParams,
     body: { required: true, content: json(sourceBody) },
     responses: {
       200: { description: 'Updated', content: json(configuredSource) },
       201: { description: 'Created', content: json(configuredSource) },
     },
-    errors: ['SOURCE_CONNECTION_LOCKED'],
+    errors: ['CONNECTION_NOT_ASSIGNED', 'SOURCE_CONNECTION_LOCKED', 'CONNECTION_IN_USE'],
   },
   exportAuditEvents: {
     tag: 'exports',

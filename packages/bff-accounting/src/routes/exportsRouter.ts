@@ -102,8 +102,10 @@ export function createExportsRouter({ db, config }: ExportsRouterDeps): Router {
   addRoute(router, API_ROUTES.verifyExport, express.raw({ type: 'application/octet-stream', limit: config.requestBodyLimit }));
   addRoute(router, API_ROUTES.verifyExport, async (req, res) => {
     const signing = requireExportKeyring(keyring);
+    const { tenant } = policyOf(req);
     const input = verifyInput(req);
-    const verification = verifyExportSignature(signing, input.sha256, input.signature);
+    // Checked with the caller's tenant keys: another tenant's export never verifies here.
+    const verification = verifyExportSignature(signing, tenant, input.sha256, input.signature);
     res.json({ ...verification, sha256: input.sha256.toString('hex') });
   });
 

@@ -41,6 +41,7 @@ export function createSourcesRouter({ db, config, now = () => new Date() }: Sour
       db,
       { tenant, role: role ?? 'unmapped', userId, requestId: req.requestId },
       { source, kind: body.kind, connectionId: body.connection_id, enabled: body.enabled },
+      config.bankSandbox.connections,
     );
     res.status(result.created ? 201 : 200).json({
       tenant,

@@ -1,5 +1,5 @@
 import { listEnabledSourcesOfAllTenants, seedExternalSource, unavailableReason, type Db } from '@accounting/data-pg';
-import { syncExternalSource, type BankSyncClient, type SyncOutcome } from '@accounting/service-core-accounting';
+import { isConnectionAssigned, syncExternalSource, type BankSyncClient, type SyncOutcome } from '@accounting/service-core-accounting';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 
@@ -7,13 +7,20 @@ import type { Logger } from '../logger.js';
 export const BANK_SBX_SOURCE = 'bank_sbx';
 
 /**
- * Makes sure every tenant of `BANK_SBX_CONNECTIONS_JSON` has its `bank_sbx` source. A source an
- * admin already changed (other connection, disabled) is kept, with a warning.
+ * Makes sure every tenant of `BANK_SBX_CONNECTIONS_JSON` has its `bank_sbx` source, on the first
+ * (or only) connection assigned to it. A source an admin already changed (other connection,
+ * disabled) is kept, with a warning; so is a connection that already feeds another source.
  */
 export async function seedConfiguredSources(db: Db, config: Config, logger: Logger): Promise<void> {
-  for (const [tenant, connectionId] of Object.entries(config.bankSandbox.connections)) {
+  for (const [tenant, [connectionId]] of Object.entries(config.bankSandbox.connections)) {
+    if (connectionId === undefined) continue;
     const stored = await seedExternalSource(db, tenant, { source: BANK_SBX_SOURCE, kind: 'bank_sbx', connectionId, enabled: true });
-    if (stored.connectionId !== connectionId) {
+    if (!stored) {
+      logger.warn(
+        { tenant, source: BANK_SBX_SOURCE, configured: connectionId },
+        'connection already feeds another source; source not added (configure one with PUT /v1/accounting/os/sources/{source})',
+      );
+    } else if (stored.connectionId !== connectionId) {
       logger.warn(
         { tenant, source: BANK_SBX_SOURCE, configured: connectionId, stored: stored.connectionId },
         'source exists with another connection id; keeping the stored one (change it with PUT /v1/accounting/os/sources/bank_sbx)',
@@ -62,6 +69,8 @@ export async function runSyncWorker(options: SyncWorkerOptions): Promise<SyncWor
         sinceDays: config.sync.sinceDays,
         pageSize: config.sync.pageSize,
         signal: options.signal,
+        // Defence in depth: a row written before assignments existed, or by SQL, syncs nothing.
+        connectionAssigned: isConnectionAssigned(config.bankSandbox.connections, source.tenant, source.connectionId),
       });
     } catch (err) {
       // The database is gone: every other source would fail the same way; the run ends (exit 4).

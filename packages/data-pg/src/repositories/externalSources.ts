@@ -26,12 +26,34 @@ const toSource = (row: SourceRow): ExternalSource => ({
   enabled: row.enabled,
 });
 
-/** Creates or updates one source of the tenant; answers the stored source and whether it was new. */
+/**
+ * Whether `err` is the refusal of migration 010: the connection belongs to another tenant
+ * (`external_connection_owners`).
+ */
+export function isConnectionTaken(err: unknown): boolean {
+  const { code, constraint } = (err ?? {}) as { code?: unknown; constraint?: unknown };
+  return code === '23503' && constraint === 'external_sources_connection_owner_fkey';
+}
+
+/** Records the tenant as the connection's owner unless some tenant already owns it. */
+async function claimConnection(db: Queryable, tenant: string, source: Omit<ExternalSource, 'tenant'>): Promise<void> {
+  await db.query(
+    `INSERT INTO external_connection_owners (kind, connection_id, tenant) VALUES ($1, $2, $3)
+     ON CONFLICT (kind, connection_id) DO NOTHING`,
+    [source.kind, source.connectionId, tenant],
+  );
+}
+
+/**
+ * Creates or updates one source of the tenant; answers the stored source and whether it was new.
+ * A connection another tenant owns fails with the owner foreign key (`isConnectionTaken`).
+ */
 export async function upsertExternalSource(
   db: Queryable,
   tenant: string,
   source: Omit<ExternalSource, 'tenant'>,
 ): Promise<{ source: ExternalSource; created: boolean }> {
+  await claimConnection(db, tenant, source);
   const { rows } = await db.query<SourceRow & { created: boolean }>(
     `INSERT INTO external_sources AS s (tenant, source, kind, connection_id, enabled)
      VALUES ($1, $2, $3, $4, $5)
@@ -46,19 +68,27 @@ export async function upsertExternalSource(
 
 /**
  * Adds the source when the tenant does not have it yet (start-up seeding from configuration);
- * an existing source, possibly changed by an admin, is left as it is and returned.
+ * an existing source, possibly changed by an admin, is left as it is and returned. Undefined:
+ * the tenant has no such source and the connection belongs to another tenant, so none was added.
  */
-export async function seedExternalSource(db: Queryable, tenant: string, source: Omit<ExternalSource, 'tenant'>): Promise<ExternalSource> {
+export async function seedExternalSource(
+  db: Queryable,
+  tenant: string,
+  source: Omit<ExternalSource, 'tenant'>,
+): Promise<ExternalSource | undefined> {
+  await claimConnection(db, tenant, source);
   await db.query(
     `INSERT INTO external_sources (tenant, source, kind, connection_id, enabled)
-     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant, source) DO NOTHING`,
+     SELECT $1, $2, $3, $4, $5
+      WHERE EXISTS (SELECT 1 FROM external_connection_owners WHERE tenant = $1 AND kind = $3 AND connection_id = $4)
+     ON CONFLICT (tenant, source) DO NOTHING`,
     [tenant, source.source, source.kind, source.connectionId, source.enabled],
   );
   const { rows } = await db.query<SourceRow>(
     `SELECT tenant, source, kind, connection_id, enabled FROM external_sources WHERE tenant = $1 AND source = $2`,
     [tenant, source.source],
   );
-  return toSource(rows[0] as SourceRow);
+  return rows[0] ? toSource(rows[0]) : undefined;
 }
 
 /** The tenant's sources, by source id. */

@@ -40,7 +40,7 @@ export interface AuditExport {
   readonly fileName: string;
   /**
    * Streams the export into `sink` (respecting backpressure; `sink` is not ended), then signs
-   * the bytes and records `export_created`. Resolves with the receipt, or with `undefined` when
+   * the bytes with the tenant's current key and records `export_created`. Resolves with the receipt, or with `undefined` when
    * `sink` closed first (then `export_aborted` is recorded). A failure midway records
    * `export_aborted` too (best effort) and rejects.
    */
@@ -185,6 +185,7 @@ export async function startAuditExport(
         return undefined;
       }
       const sha256 = hash.digest();
+      const signer = keyring.current.forTenant(actor.tenant);
       const receipt: AuditExportReceipt = {
         export_id: exportId,
         format: request.format,
@@ -192,8 +193,8 @@ export async function startAuditExport(
         rows,
         bytes,
         sha256: sha256.toString('hex'),
-        kid: keyring.current.kid,
-        signature: keyring.current.sign(sha256),
+        kid: signer.kid,
+        signature: signer.sign(sha256),
       };
       await record('export_created', `audit export ${request.format}: ${rows} rows, ${bytes} bytes`, { ...receipt });
       return receipt;

@@ -1,5 +1,6 @@
 import {
   findExternalSource,
+  isConnectionTaken,
   readSourceStatuses,
   sourceHasSyncedData,
   upsertExternalSource,
@@ -10,7 +11,8 @@ import {
 } from '@accounting/data-pg';
 import { recordAuditEvent } from '../audit/recordAuditEvent.js';
 import type { Actor } from '../audit/manualReview.js';
-import { ConflictError } from '../errors.js';
+import { ConflictError, ConnectionNotAssignedError } from '../errors.js';
+import { isConnectionAssigned, type ConnectionAssignments } from './connectionAssignments.js';
 
 /** One source as `GET /v1/accounting/os/sources` shows it (the Backoffice OS sources card). */
 export interface SourceStatus {
@@ -86,16 +88,37 @@ export async function getSourceStatuses(
 }
 
 /**
- * Creates or updates a source of the tenant and records who did it in the audit trail. A source
- * that already holds synced data keeps its connection (409 SOURCE_CONNECTION_LOCKED): its rows,
- * notes and cursor belong to that connection, and transaction ids repeat across connections.
- * Use a new source id for another connection.
+ * Creates or updates a source of the tenant and records who did it in the audit trail.
+ * - The connection must be assigned to the tenant (`assignments`, from `BANK_SBX_CONNECTIONS_JSON`):
+ *   otherwise `CONNECTION_NOT_ASSIGNED`, and the refusal is itself audited
+ *   (`source_connection_refused`, committed on its own although nothing else is stored).
+ * - A source that already holds synced data keeps its connection (409 SOURCE_CONNECTION_LOCKED):
+ *   its rows, notes and cursor belong to that connection, and transaction ids repeat across
+ *   connections. Use a new source id for another connection.
+ * - A connection recorded in the database as another tenant's (assigned elsewhere before the
+ *   configuration changed) answers 409 CONNECTION_IN_USE.
  */
 export async function configureSource(
   db: Db,
   actor: Actor,
   input: Omit<ExternalSource, 'tenant'>,
+  assignments: ConnectionAssignments,
 ): Promise<{ source: ExternalSource; created: boolean }> {
+  if (!isConnectionAssigned(assignments, actor.tenant, input.connectionId)) {
+    await withTransaction(db, async (tx) => {
+      await recordAuditEvent(tx, actor.tenant, {
+        actorRole: actor.role,
+        actorId: actor.userId ?? null,
+        action: 'source_connection_refused',
+        subjectType: 'external_source',
+        subjectId: input.source,
+        summary: `refused ${input.kind} source ${input.source}: connection ${input.connectionId} is not assigned to the tenant`,
+        details: { kind: input.kind, connection_id: input.connectionId, reason: 'CONNECTION_NOT_ASSIGNED' },
+        requestId: actor.requestId ?? null,
+      });
+    });
+    throw new ConnectionNotAssignedError(input.source, input.connectionId);
+  }
   return withTransaction(db, async (tx) => {
     const existing = await findExternalSource(tx, actor.tenant, input.source);
     if (existing && existing.connectionId !== input.connectionId && (await sourceHasSyncedData(tx, actor.tenant, input.source))) {
@@ -105,7 +128,12 @@ export async function configureSource(
         { source: input.source },
       );
     }
-    const result = await upsertExternalSource(tx, actor.tenant, input);
+    const result = await upsertExternalSource(tx, actor.tenant, input).catch((err: unknown) => {
+      if (!isConnectionTaken(err)) throw err;
+      throw new ConflictError(`connection ${input.connectionId} is still recorded as another tenant's`, 'CONNECTION_IN_USE', {
+        connection_id: input.connectionId,
+      });
+    });
     await recordAuditEvent(tx, actor.tenant, {
       actorRole: actor.role,
       actorId: actor.userId ?? null,

@@ -44,6 +44,12 @@ export interface SyncOptions {
   /** Aborted (worker deadline, SIGTERM): the run stops between pages, failing with DEADLINE_EXCEEDED. */
   signal?: AbortSignal;
   now?: () => Date;
+  /**
+   * False: the source's connection is not assigned to its tenant (a row written before the
+   * assignment existed, or by SQL). The run fails with `CONNECTION_NOT_ASSIGNED` before asking
+   * the bank anything. The worker always says; unset counts as assigned.
+   */
+  connectionAssigned?: boolean;
 }
 
 export type SyncOutcome =
@@ -163,6 +169,9 @@ async function runLocked(
   };
 
   try {
+    if (options.connectionAssigned === false) {
+      throw new SyncRunError('CONNECTION_NOT_ASSIGNED', `connection ${connectionId} is not assigned to tenant ${tenant}; nothing was synced`);
+    }
     for (;;) {
       if (options.signal?.aborted) throw deadlineExceeded();
       let page: SyncPage;
