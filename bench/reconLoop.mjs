@@ -26,10 +26,9 @@
 
 import http from 'node:http';
 import os from 'node:os';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { readOptions } from './lib/options.mjs';
 import { BENCH_DATABASE_URL, connect, createMigratedSchema } from './lib/pgSchema.mjs';
 
 const dist = (path) => new URL(`../packages/${path}`, import.meta.url).href;
@@ -38,37 +37,15 @@ const { ReconRunner, generateLabelledDataset, reconcile, rulesForTenant } = awai
 const { createApp, createLogger, createMetrics, loadConfig } = await import(dist('bff-accounting/dist/app.js'));
 const { createReadinessCheck } = await import(dist('bff-accounting/dist/readiness.js'));
 
-const { values: flags } = parseArgs({
-  options: {
-    transactions: { type: 'string' },
-    entries: { type: 'string' },
-    seed: { type: 'string' },
-    'new-lines': { type: 'string' },
-    'probe-ms': { type: 'string' },
-    help: { type: 'boolean' },
-  },
-});
-if (flags.help) {
-  process.stdout.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n\n')[0].replace(/^\/\/ ?/gm, '') + '\n');
-  process.exit(0);
-}
-function intOption(name, fallback, min) {
-  const raw = flags[name];
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) {
-    process.stderr.write(`bench/reconLoop: --${name} must be an integer >= ${min}, got "${raw}"\n`);
-    process.exit(2);
-  }
-  return value;
-}
-const options = {
-  transactions: intOption('transactions', 50_000, 1),
-  entries: intOption('entries', 50_000, 1),
-  seed: intOption('seed', 7, 0),
-  newLines: intOption('new-lines', 200, 1),
-  probeMs: intOption('probe-ms', 20, 1),
+const spec = {
+  transactions: { kind: 'int', default: 50_000, min: 1 },
+  entries: { kind: 'int', default: 50_000, min: 1 },
+  seed: { kind: 'int', default: 7, min: 0 },
+  'new-lines': { kind: 'int', default: 200, min: 1 },
+  'probe-ms': { kind: 'int', default: 20, min: 1 },
 };
+const read = readOptions(spec, fileURLToPath(import.meta.url));
+const options = { ...read, newLines: read['new-lines'], probeMs: read['probe-ms'] };
 const TENANT = 'default';
 const SOURCE = 'bank_sbx';
 const HEADERS = { 'X-Tenant': TENANT, 'X-User-Role': 'operator', 'Content-Type': 'application/json' };

@@ -1,9 +1,10 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importLedgerEntries, seedExternalSource, upsertLedgerTransactions, type LedgerEntry, type LedgerTransaction } from '@accounting/data-pg';
+import { importLedgerEntries, seedExternalSource, upsertLedgerTransactions } from '@accounting/data-pg';
 import { ReconEngine, generateLabelledDataset, type EngineSession, type ReconRules } from '@accounting/service-core-accounting';
 import { buildTestApp, type TestApp } from '../../../test/support/app.js';
 import { createTestSchema, type TestSchema } from '../../../test/support/postgres.js';
+import { importedEntry, storedBankLine } from '../../../test/support/reconData.js';
 
 const operator = { 'X-Tenant': 'default', 'X-User-Role': 'operator' };
 let schema: TestSchema;
@@ -40,20 +41,8 @@ beforeAll(async () => {
 
   const data = generateLabelledDataset({ seed: 21, transactions: 20_000 });
   await seedExternalSource(schema.db, 'default', { source: 'bank_sbx', kind: 'bank_sbx', connectionId: 'conn', enabled: true });
-  const lines: LedgerTransaction[] = data.transactions.map((tx) => ({
-    externalId: tx.id,
-    accountId: tx.accountId,
-    amount: tx.amount,
-    currency: tx.currency,
-    bookedDate: tx.bookedDate,
-    status: tx.status,
-    pendingExternalId: null,
-    description: tx.description,
-    counterparty: tx.counterparty,
-    reference: tx.reference,
-    providerUpdatedAt: null,
-  }));
-  const entries: LedgerEntry[] = data.entries.slice(0, 20_000).map((e) => ({ entry_id: e.id, amount: e.amount, currency: e.currency, date: e.date, memo: e.memo, reference: e.reference, counterparty: e.counterparty }));
+  const lines = data.transactions.map(storedBankLine);
+  const entries = data.entries.slice(0, 20_000).map(importedEntry);
   for (let i = 0; i < lines.length; i += 5_000) await upsertLedgerTransactions(schema.db, { tenant: 'default', source: 'bank_sbx', seenMarker: '1' }, lines.slice(i, i + 5_000));
   for (let i = 0; i < entries.length; i += 5_000) await importLedgerEntries(schema.db, 'default', entries.slice(i, i + 5_000));
 }, 120_000);

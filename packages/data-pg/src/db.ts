@@ -55,6 +55,9 @@ export function withTransaction<T>(db: Db, fn: (tx: Queryable) => Promise<T>): P
   return db.transaction(fn);
 }
 
+/** The range of PostgreSQL's `bigint` (ids, microsecond timestamps): inputs outside it are refused before a query. */
+export const PG_BIGINT = { MIN: -(2n ** 63n), MAX: 2n ** 63n - 1n } as const;
+
 /** OIDs of the types both drivers are told to return as plain strings. */
 export const PG_TYPE = { INT8: 20, DATE: 1082 } as const;
 

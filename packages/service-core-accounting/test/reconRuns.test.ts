@@ -15,6 +15,7 @@ import {
   type LedgerTransaction,
 } from '@accounting/data-pg';
 import { createTestSchema, TEST_DATABASE_URL, type TestSchema } from '../../../test/support/postgres.js';
+import { importedEntry, storedBankLine } from '../../../test/support/reconData.js';
 import { TcpProxy } from '../../../test/support/tcpProxy.js';
 import {
   DEFAULT_RECON_RULES,
@@ -22,9 +23,7 @@ import {
   ReconRunner,
   decideSuggestion,
   generateLabelledDataset,
-  type ReconBankTransaction,
   type EngineSession,
-  type ReconLedgerEntry,
   type ReconRules,
   type ReconRunLog,
   type ReconRunView,
@@ -35,29 +34,6 @@ import {
 const SOURCE = 'bank_sbx';
 let schema: TestSchema;
 let runner: ReconRunner;
-
-const toLine = (tx: ReconBankTransaction): LedgerTransaction => ({
-  externalId: tx.id,
-  accountId: tx.accountId,
-  amount: tx.amount,
-  currency: tx.currency,
-  bookedDate: tx.bookedDate,
-  status: tx.status,
-  pendingExternalId: null,
-  description: tx.description,
-  counterparty: tx.counterparty,
-  reference: tx.reference,
-  providerUpdatedAt: null,
-});
-const toEntry = (entry: ReconLedgerEntry): LedgerEntry => ({
-  entry_id: entry.id,
-  amount: entry.amount,
-  currency: entry.currency,
-  date: entry.date,
-  memo: entry.memo,
-  reference: entry.reference,
-  counterparty: entry.counterparty,
-});
 
 async function load(tenant: string, lines: readonly LedgerTransaction[], entries: readonly LedgerEntry[]): Promise<void> {
   if (lines.length > 0) await upsertLedgerTransactions(schema.db, { tenant, source: SOURCE, seenMarker: '1' }, lines);
@@ -148,8 +124,8 @@ afterAll(async () => {
 describe('incremental reconciliation runs', () => {
   it('after each change (decisions, bank corrections, removals, re-dated entries, new months) leave every suggestion as a run from scratch does, reading only what changed', async () => {
     const data = generateLabelledDataset({ seed: 11, transactions: 2_000, startDate: '2026-01-01', days: 365 });
-    const lines = data.transactions.map(toLine);
-    const entries = data.entries.map(toEntry);
+    const lines = data.transactions.map(storedBankLine);
+    const entries = data.entries.map(importedEntry);
     const until = (date: string) => ({
       lines: lines.filter((line) => line.bookedDate < date),
       entries: entries.filter((entry) => entry.date < date),
@@ -278,8 +254,8 @@ function recordingLog(): ReconRunLog & { lines: { level: string; message: string
 async function reconciledWithChanges(tenant: string, changed: number): Promise<string[]> {
   await seedExternalSource(schema.db, tenant, { source: SOURCE, kind: 'bank_sbx', connectionId: `conn_${tenant}`, enabled: true });
   const data = generateLabelledDataset({ seed: 5, transactions: 300, startDate: '2026-01-01', days: 90 });
-  const lines = data.transactions.map(toLine);
-  await load(tenant, lines, data.entries.map(toEntry));
+  const lines = data.transactions.map(storedBankLine);
+  await load(tenant, lines, data.entries.map(importedEntry));
   await run(tenant);
   const { rows } = await schema.db.query<{ external_id: string }>(
     `SELECT external_id FROM recon_suggestions WHERE tenant = $1 AND status = 'matched' ORDER BY external_id LIMIT $2`,

@@ -1,4 +1,4 @@
-import { listAuditEvents, type AuditEvent, type AuditFilter, type AuditPosition, type Queryable } from '@accounting/data-pg';
+import { listAuditEvents, PG_BIGINT, type AuditEvent, type AuditFilter, type AuditPosition, type Queryable } from '@accounting/data-pg';
 import { ValidationError } from '../errors.js';
 
 /** Every action the product records. The audit list's `action` filter accepts these only. */
@@ -18,9 +18,7 @@ export function encodeAuditCursor(position: AuditPosition): string {
   return Buffer.from(JSON.stringify({ t: position.tsMicros, i: position.id })).toString('base64url');
 }
 
-const BIGINT_MIN = -(2n ** 63n);
-const BIGINT_MAX = 2n ** 63n - 1n;
-const inBigint = (digits: string) => BigInt(digits) >= BIGINT_MIN && BigInt(digits) <= BIGINT_MAX;
+const inBigint = (digits: string) => BigInt(digits) >= PG_BIGINT.MIN && BigInt(digits) <= PG_BIGINT.MAX;
 
 /**
  * The position in a cursor made by `encodeAuditCursor`, or null for anything else: `t` must be

@@ -12,7 +12,6 @@ import {
   unavailableReason,
   type Db,
   type ReconRunFence,
-  type ReconRunMode,
   type ReconRunRow,
   type ReconRunStatus,
 } from '@accounting/data-pg';
@@ -22,16 +21,8 @@ import { ReconEngine, ReconEngineError } from './ReconEngine.js';
 import { reconcileTenant, type ReconRunSummary } from './runReconciliation.js';
 
 /** A run as the API shows it. */
-export interface ReconRunView {
-  tenant: string;
-  run_id: string;
-  status: ReconRunStatus;
-  mode: ReconRunMode | null;
-  from: string | null;
-  to: string | null;
-  created_at: Date;
-  started_at: Date | null;
-  finished_at: Date | null;
+export interface ReconRunView
+  extends Pick<ReconRunRow, 'tenant' | 'run_id' | 'status' | 'mode' | 'from' | 'to' | 'created_at' | 'started_at' | 'finished_at'> {
   /** When `succeeded`. */
   summary: ReconRunSummary | null;
   /** When `failed`: a code and a sentence, never a stack. */

@@ -1,3 +1,4 @@
+import { PG_BIGINT } from '@accounting/data-pg';
 import { z } from 'zod';
 import type { ErrorBody } from '../../middleware/errors.js';
 
@@ -51,15 +52,12 @@ export function isInstantMicrosInRange(micros: bigint): boolean {
   return micros >= BigInt(FIRST_INSTANT_MS) * 1_000n && micros < BigInt(END_INSTANT_MS) * 1_000n;
 }
 
-/** The largest PostgreSQL `bigint`. */
-export const BIGINT_MAX = 9_223_372_036_854_775_807n;
-
 /** A positive PostgreSQL `bigint` in decimal (a `bigserial` id): 1 to 9223372036854775807. */
 export const bigintId = (message: string) =>
   z
     .string()
     .regex(/^[1-9]\d{0,18}$/, { error: message, abort: true })
-    .refine((digits) => BigInt(digits) <= BIGINT_MAX, message);
+    .refine((digits) => BigInt(digits) <= PG_BIGINT.MAX, message);
 
 /** A query parameter given once or several times, or as a comma-separated list. */
 export const listQueryParam = z
