@@ -7,6 +7,7 @@ import {
   withTransaction,
   type Db,
   type ExternalSource,
+  type NewAuditEvent,
   type SyncRunView,
 } from '@accounting/data-pg';
 import { recordAuditEvent } from '../audit/recordAuditEvent.js';
@@ -87,6 +88,26 @@ export async function getSourceStatuses(
   });
 }
 
+/** An audit event of `actor` about the source `input` names. */
+function sourceEvent(
+  actor: Actor,
+  input: Pick<ExternalSource, 'source'>,
+  action: string,
+  summary: string,
+  details: Record<string, unknown>,
+): NewAuditEvent {
+  return {
+    actorRole: actor.role,
+    actorId: actor.userId ?? null,
+    action,
+    subjectType: 'external_source',
+    subjectId: input.source,
+    summary,
+    details,
+    requestId: actor.requestId ?? null,
+  };
+}
+
 /**
  * Creates or updates a source of the tenant and records who did it in the audit trail.
  * - The connection must be assigned to the tenant (`assignments`, from `BANK_SBX_CONNECTIONS_JSON`):
@@ -105,18 +126,17 @@ export async function configureSource(
   assignments: ConnectionAssignments,
 ): Promise<{ source: ExternalSource; created: boolean }> {
   if (!isConnectionAssigned(assignments, actor.tenant, input.connectionId)) {
-    await withTransaction(db, async (tx) => {
-      await recordAuditEvent(tx, actor.tenant, {
-        actorRole: actor.role,
-        actorId: actor.userId ?? null,
-        action: 'source_connection_refused',
-        subjectType: 'external_source',
-        subjectId: input.source,
-        summary: `refused ${input.kind} source ${input.source}: connection ${input.connectionId} is not assigned to the tenant`,
-        details: { kind: input.kind, connection_id: input.connectionId, reason: 'CONNECTION_NOT_ASSIGNED' },
-        requestId: actor.requestId ?? null,
-      });
-    });
+    await withTransaction(db, (tx) =>
+      recordAuditEvent(
+        tx,
+        actor.tenant,
+        sourceEvent(actor, input, 'source_connection_refused', `refused ${input.kind} source ${input.source}: connection ${input.connectionId} is not assigned to the tenant`, {
+          kind: input.kind,
+          connection_id: input.connectionId,
+          reason: 'CONNECTION_NOT_ASSIGNED',
+        }),
+      ),
+    );
     throw new ConnectionNotAssignedError(input.source, input.connectionId);
   }
   return withTransaction(db, async (tx) => {
@@ -134,16 +154,15 @@ export async function configureSource(
         connection_id: input.connectionId,
       });
     });
-    await recordAuditEvent(tx, actor.tenant, {
-      actorRole: actor.role,
-      actorId: actor.userId ?? null,
-      action: 'external_source_configured',
-      subjectType: 'external_source',
-      subjectId: input.source,
-      summary: `${result.created ? 'created' : 'updated'} ${input.kind} source ${input.source} (${input.enabled ? 'enabled' : 'disabled'})`,
-      details: { kind: input.kind, connection_id: input.connectionId, enabled: input.enabled },
-      requestId: actor.requestId ?? null,
-    });
+    await recordAuditEvent(
+      tx,
+      actor.tenant,
+      sourceEvent(actor, input, 'external_source_configured', `${result.created ? 'created' : 'updated'} ${input.kind} source ${input.source} (${input.enabled ? 'enabled' : 'disabled'})`, {
+        kind: input.kind,
+        connection_id: input.connectionId,
+        enabled: input.enabled,
+      }),
+    );
     return result;
   });
 }
