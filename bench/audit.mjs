@@ -2,7 +2,8 @@
 //
 // For each table size (10,000 and 1,000,000 rows of tenant "default", plus 30 % more rows of
 // two other tenants, interleaved) it seeds a fresh schema with one INSERT ... SELECT FROM
-// generate_series (bench/lib/auditSeed.mjs), VACUUM ANALYZEs it, starts the built BFF
+// generate_series (bench/lib/auditSeed.mjs), chains the rows (migration 011's legacy step, with the
+// development key), VACUUM FULLs and VACUUM ANALYZEs it, starts the built BFF
 // (USE_PG=1, LOG_LEVEL=info, stdout drained) pinned to one core and measures
 // GET /v1/accounting/audit?limit=50 (X-Tenant: default, X-User-Role: operator) for:
 //   first    the first page
@@ -51,7 +52,7 @@ import { auditSeedSql, TENANT_MIX } from './lib/auditSeed.mjs';
 import { coreBusyPercent, coreTimes, cpuBetween, machineInfo, snapshotProcesses, waitForQuiet } from './lib/machine.mjs';
 import { REPO_ROOT, runLoad, startNode } from './lib/nodeProcess.mjs';
 import { fail, log, markdownTable, ms, readOptions, thousands } from './lib/options.mjs';
-import { backendPids, BENCH_DATABASE_URL, connect, createMigratedSchema } from './lib/pgSchema.mjs';
+import { backendPids, BENCH_DATABASE_URL, chainAuditEvents, connect, createMigratedSchema } from './lib/pgSchema.mjs';
 
 const options = readOptions(
   {
@@ -301,6 +302,14 @@ async function benchSize(size) {
   let t = performance.now();
   const inserted = await client.query(auditSeedSql(size));
   const insertSeconds = (performance.now() - t) / 1_000;
+  // The rows are chained (migration 011) as an application's rows are, then the table is
+  // rewritten compact, as rows appended one by one would lie (chaining updated every row).
+  t = performance.now();
+  log(`size ${thousands(size)}: chaining the seeded rows (the runner's legacy step), then VACUUM FULL`);
+  const chained = await chainAuditEvents(schema.schema);
+  const chainSeconds = (performance.now() - t) / 1_000;
+  await client.query('VACUUM FULL audit_events');
+  log(`size ${thousands(size)}: chained ${thousands(chained)} rows in ${chainSeconds.toFixed(1)} s`);
   t = performance.now();
   // VACUUM too, not only ANALYZE: the visibility map and hint bits are then set as on a table
   // autovacuum has seen, and autovacuum does not start on it in the middle of a measurement.

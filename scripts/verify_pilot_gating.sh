@@ -30,7 +30,13 @@ Environment (defaults are the values of the deploy checklist):
   AUDIT_ROLE               X-User-Role for the audit checks           (default: operator)
   SOURCES_ROLE             X-User-Role for the sources check          (default: admin)
   VERIFY_TIMEOUT_SECONDS   time limit of each request, whole seconds  (default: 5)
-Tenants are 1-63 characters of [a-z0-9_-]; roles 1-128 characters of [A-Za-z0-9._@:-].
+  BEARER_TOKEN             for a BFF with AUTH_MODE=jwt: a token whose tenant is PILOT_TENANT
+                           and whose role holds AUDIT_ROLE's and SOURCES_ROLE's permissions
+                           (e.g. admin), sent as "Authorization: Bearer" on the pilot checks
+  NON_PILOT_BEARER_TOKEN   for AUTH_MODE=jwt: a token whose tenant is NON_PILOT_TENANT, sent on
+                           the non-pilot check
+Tenants are 1-63 characters of [a-z0-9_-]; roles 1-128 characters of [A-Za-z0-9._@:-]. Tokens are
+never printed, and reach curl through a file, not its command line.
 
 Exit codes:
   0  every check passed
@@ -41,6 +47,7 @@ Exit codes:
 
 Example:
   $PROG http://localhost:8081
+  BEARER_TOKEN=eyJ... NON_PILOT_BEARER_TOKEN=eyJ... $PROG https://bff.example.internal/
   NON_PILOT_TENANT=pilot-c $PROG https://bff.example.internal/
 EOF
 }
@@ -100,6 +107,13 @@ done
 [ "$PILOT_TENANT" != "$NON_PILOT_TENANT" ] || usage_error "PILOT_TENANT and NON_PILOT_TENANT must differ"
 timeout_re='^[1-9][0-9]{0,3}$'
 [[ $VERIFY_TIMEOUT_SECONDS =~ $timeout_re ]] || usage_error "VERIFY_TIMEOUT_SECONDS must be a whole number of seconds, 1-9999"
+BEARER_TOKEN=${BEARER_TOKEN:-}
+NON_PILOT_BEARER_TOKEN=${NON_PILOT_BEARER_TOKEN:-}
+# RFC 6750 token68; checked so a stray newline or quote cannot inject another header. Never echoed.
+token_re='^[A-Za-z0-9._~+/-]+=*$'
+for name in BEARER_TOKEN NON_PILOT_BEARER_TOKEN; do
+  [ -z "${!name}" ] || [[ ${!name} =~ $token_re ]] || usage_error "$name must be one bearer token (e.g. a JWT), without the word Bearer"
+done
 
 for tool in curl mktemp tr rm; do
   command -v "$tool" >/dev/null 2>&1 || {
@@ -114,6 +128,16 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 body_file=$tmp_dir/body
 error_file=$tmp_dir/curl-error
+# The Authorization headers, for curl -H @file: the tokens stay off curl's command line (ps).
+pilot_auth_file=$tmp_dir/pilot-authorization
+non_pilot_auth_file=$tmp_dir/non-pilot-authorization
+(
+  umask 077
+  : >"$pilot_auth_file"
+  : >"$non_pilot_auth_file"
+  [ -z "$BEARER_TOKEN" ] || printf 'Authorization: Bearer %s\n' "$BEARER_TOKEN" >"$pilot_auth_file"
+  [ -z "$NON_PILOT_BEARER_TOKEN" ] || printf 'Authorization: Bearer %s\n' "$NON_PILOT_BEARER_TOKEN" >"$non_pilot_auth_file"
+)
 
 # ---------------------------------------------------------------------------------------------
 # Requests and verdicts
@@ -146,10 +170,11 @@ excerpt() {
   fi
 }
 
-# get PATH [TENANT ROLE]: one GET; sets status, body (one line) and request_label. Returns
-# curl's exit code, with its message in curl_error, when no HTTP answer came back.
+# get PATH [TENANT ROLE [AUTH_FILE]]: one GET; sets status, body (one line) and request_label.
+# AUTH_FILE holds the Authorization header, or nothing. Returns curl's exit code, with its
+# message in curl_error, when no HTTP answer came back.
 get() {
-  local path=$1 tenant=${2:-} role=${3:-}
+  local path=$1 tenant=${2:-} role=${3:-} auth_file=${4:-/dev/null}
   local rc=0
   local request_id="verify-pilot-gating-$((passed + failed + 1))"
   request_label="GET $path"
@@ -159,7 +184,7 @@ get() {
     request_label="$request_label as tenant $tenant, role $role"
     status=$(curl -sS --max-time "$VERIFY_TIMEOUT_SECONDS" -A "$PROG" -o "$body_file" -w '%{http_code}' \
       -H "X-Request-Id: $request_id" -H 'Accept: application/json' \
-      -H "X-Tenant: $tenant" -H "X-User-Role: $role" \
+      -H "X-Tenant: $tenant" -H "X-User-Role: $role" -H "@$auth_file" \
       "$base_url$path" 2>"$error_file") || rc=$?
   else
     status=$(curl -sS --max-time "$VERIFY_TIMEOUT_SECONDS" -A "$PROG" -o "$body_file" -w '%{http_code}' \
@@ -184,8 +209,18 @@ fetch() {
 
 want_status() {
   [ "$status" = "$2" ] && return 0
-  fail "$1" "$request_label: expected status $2, got $status: $(excerpt)"
+  fail "$1" "$request_label: expected status $2, got $status$(auth_hint "${3:-}"): $(excerpt)"
   return 1
+}
+
+# auth_hint TOKEN_VARIABLE: on a 401, which variable the check's token comes from.
+auth_hint() {
+  [ "$status" = 401 ] && [ -n "$1" ] || return 0
+  if [ -z "${!1}" ]; then
+    printf ' (the BFF asks for a bearer token: AUTH_MODE=jwt; set %s)' "$1"
+  else
+    printf ' (the BFF refused %s)' "$1"
+  fi
 }
 
 # want_body NAME REGEX WHAT: the one-line body matches REGEX, else FAIL saying WHAT is missing.
@@ -228,8 +263,8 @@ check_metrics() {
 # check_pilot NAME PATH ROLE LIST_FIELD
 check_pilot() {
   local name=$1 path=$2 role=$3 field=$4
-  fetch "$name" "$path" "$PILOT_TENANT" "$role" || return 0
-  want_status "$name" 200 || return 0
+  fetch "$name" "$path" "$PILOT_TENANT" "$role" "$pilot_auth_file" || return 0
+  want_status "$name" 200 BEARER_TOKEN || return 0
   want_body "$name" "$(json_string_re tenant "$PILOT_TENANT")" "\"tenant\":\"$PILOT_TENANT\"" || return 0
   want_body "$name" "$(json_array_re "$field")" "\"$field\":[...]" || return 0
   pass "$name"
@@ -237,12 +272,13 @@ check_pilot() {
 
 check_non_pilot() {
   local name=non-pilot-tenant-denied
-  fetch "$name" /v1/accounting/audit "$NON_PILOT_TENANT" "$AUDIT_ROLE" || return 0
+  fetch "$name" /v1/accounting/audit "$NON_PILOT_TENANT" "$AUDIT_ROLE" "$non_pilot_auth_file" || return 0
   if [ "$status" != 403 ]; then
     local hint=""
     if [ "$status" = 200 ]; then
       hint=" (tenant $NON_PILOT_TENANT was let through: is OS_TENANT_ALLOWLIST_JSON set without it, and OS_POLICY_BRIDGE_ENFORCE=true?)"
     fi
+    hint=$hint$(auth_hint NON_PILOT_BEARER_TOKEN)
     fail "$name" "$request_label: expected status 403 TENANT_NOT_ENABLED, got $status$hint: $(excerpt)"
     return 0
   fi

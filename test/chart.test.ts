@@ -362,6 +362,23 @@ describe('the migration Job', () => {
     expect((job.spec?.template.spec as PodSpec).restartPolicy).toBe('Never');
     expect(job.spec?.activeDeadlineSeconds).toBeGreaterThan(0);
   });
+
+  it('alone receives the owner role\'s MIGRATION_DATABASE_URL (optional: without it, it migrates as the role of DATABASE_URL)', () => {
+    const r = scenario('default values');
+    expect(envOf(r.migrator())).toMatchObject({
+      DATABASE_URL: 'secret:bff-accounting-db/DATABASE_URL',
+      MIGRATION_DATABASE_URL: 'secret:bff-accounting-db/MIGRATION_DATABASE_URL',
+    });
+    const ref = r.migrator().env?.find((variable) => variable.name === 'MIGRATION_DATABASE_URL')?.valueFrom?.secretKeyRef;
+    expect(ref?.optional).toBe(true);
+    expect(envOf(r.bff())).not.toHaveProperty('MIGRATION_DATABASE_URL');
+    expect(envOf(r.worker())).not.toHaveProperty('MIGRATION_DATABASE_URL');
+  });
+
+  it('reads the owner role\'s URL from its own Secret when database.migrationSecretName is set', async () => {
+    const r = await renderOk(['--set', 'database.migrationSecretName=bff-accounting-db-owner', '--set', 'database.migrationSecretKey=URL']);
+    expect(envOf(r.migrator()).MIGRATION_DATABASE_URL).toBe('secret:bff-accounting-db-owner/URL');
+  });
 });
 
 describe('the NetworkPolicy', () => {
@@ -443,6 +460,7 @@ describe('the optional parts', () => {
     expect(r.kinds()).toEqual(['Deployment', 'Service']);
     expect(envOf(r.bff())).not.toHaveProperty('OS_TENANT_ALLOWLIST_JSON');
     expect(envOf(r.bff())).not.toHaveProperty('BANK_SBX_BASE');
+    expect(envOf(r.bff())).not.toHaveProperty('AUDIT_CHAIN_KEY');
     expect((r.deployment().spec?.template.spec as PodSpec).serviceAccountName).toBe('default');
     expect(r.deployment().spec?.replicas).toBe(2);
   });
@@ -474,6 +492,15 @@ describe('the optional parts', () => {
     expect(bff.env?.find((v) => v.name === 'EXPORT_SIGN_SECRET')?.valueFrom?.secretKeyRef?.optional).toBeUndefined();
     expect((r.deployment().spec?.template.spec as PodSpec).terminationGracePeriodSeconds).toBe(28);
     for (const c of [bff, r.worker(), r.migrator()]) expect(envOf(c).SYNC_PAGE_SIZE).toBe('200');
+    // Every container chains audit events (the migrations chain rows older than the chain), from one Secret.
+    for (const c of [bff, r.worker(), r.migrator()]) {
+      expect(envOf(c)).toMatchObject({
+        AUDIT_CHAIN_KEY: 'secret:bff-accounting-audit-chain/AUDIT_CHAIN_KEY',
+        AUDIT_CHAIN_KEY_PREV: 'secret:bff-accounting-audit-chain/AUDIT_CHAIN_KEY_PREV',
+      });
+      expect(c.env?.find((v) => v.name === 'AUDIT_CHAIN_KEY_PREV')?.valueFrom?.secretKeyRef?.optional).toBe(true);
+      expect(c.env?.find((v) => v.name === 'AUDIT_CHAIN_KEY')?.valueFrom?.secretKeyRef?.optional).toBeUndefined();
+    }
     expect((r.migrationJob().spec?.template.spec as PodSpec).serviceAccountName).toBe('bff-accounting-migrate');
   });
 });
@@ -509,6 +536,79 @@ describe('the tenant allowlist on the command line (helm splits --set on unescap
   it('takes the checklist\'s image flags as given', async () => {
     const r = await renderOk(['--set', 'image.tag=r7-h-pilot-20251203', '--set', 'image.repository=ghcr.io/tristan00037-tristan050/tristan050-ai_ondevice_APP/bff-accounting']);
     expect(r.bff().image).toBe('ghcr.io/tristan00037-tristan050/tristan050-ai_ondevice_APP/bff-accounting:r7-h-pilot-20251203');
+  });
+});
+
+describe('the identity settings (auth)', () => {
+  const containersOf = (r: Rendered) => [r.bff(), ...(r.has('CronJob') ? [r.worker()] : []), ...(r.has('Job') ? [r.migrator()] : [])];
+  const authEnv = (c: Container) => Object.fromEntries(Object.entries(envOf(c)).filter(([name]) => name.startsWith('AUTH_')));
+
+  it.each(SCENARIOS.map((s) => s.name))('runs every container with NODE_ENV=production (%s)', (name) => {
+    for (const c of containersOf(scenario(name))) expect(envOf(c).NODE_ENV, c.name).toBe('production');
+  });
+
+  it('renders no AUTH_MODE while auth.mode is empty, so the app refuses to start until one is chosen', () => {
+    for (const c of containersOf(scenario('default values'))) expect(authEnv(c), c.name).toEqual({});
+  });
+
+  it('renders without an auth block at all (helm upgrade --reuse-values from an older release)', async () => {
+    expect(authEnv((await renderOk(['--set', 'auth=null'])).bff())).toEqual({});
+  });
+
+  it('renders AUTH_MODE=headers alone for the pilot behind its gateway', () => {
+    for (const c of containersOf(scenario('ci/pilot-values.yaml'))) expect(authEnv(c), c.name).toEqual({ AUTH_MODE: 'headers' });
+  });
+
+  it('renders the whole jwt block into the BFF, the worker and the migrations', () => {
+    for (const c of containersOf(scenario('ci/all-enabled-values.yaml'))) {
+      expect(authEnv(c), c.name).toEqual({
+        AUTH_MODE: 'jwt',
+        AUTH_JWKS_URL: 'https://idp.example.com/.well-known/jwks.json',
+        AUTH_ISSUER: 'https://idp.example.com/',
+        AUTH_AUDIENCE: 'bff-accounting',
+        AUTH_ALGORITHMS: 'RS256,ES256',
+        AUTH_CLOCK_SKEW_SECONDS: '60',
+        AUTH_TENANT_CLAIM: 'https://accounting.example.com/tenant',
+        AUTH_ROLE_CLAIM: 'accounting_role',
+        AUTH_USER_CLAIM: 'email',
+      });
+    }
+  });
+
+  it('reads AUTH_PUBLIC_KEY from a Secret instead of a JWKS URL, with the default claims and skew', async () => {
+    const r = await renderOk([
+      '--set', 'auth.mode=jwt',
+      '--set', 'auth.publicKey.secretName=idp-public-key',
+      '--set', 'auth.issuer=https://idp.example.com/',
+      '--set', 'auth.audience=bff-accounting',
+    ]);
+    expect(authEnv(r.bff())).toEqual({
+      AUTH_MODE: 'jwt',
+      AUTH_PUBLIC_KEY: 'secret:idp-public-key/AUTH_PUBLIC_KEY',
+      AUTH_ISSUER: 'https://idp.example.com/',
+      AUTH_AUDIENCE: 'bff-accounting',
+      AUTH_CLOCK_SKEW_SECONDS: '30',
+      AUTH_TENANT_CLAIM: 'tenant',
+      AUTH_ROLE_CLAIM: 'role',
+      AUTH_USER_CLAIM: 'sub',
+    });
+  });
+
+  const jwt = ['--set', 'auth.mode=jwt', '--set', 'auth.jwksUrl=https://idp.example.com/jwks', '--set', 'auth.issuer=https://idp.example.com/', '--set', 'auth.audience=bff'];
+  it('renders a clock skew of 0 as 0, not as the default', async () => {
+    const r = await renderOk([...jwt, '--set', 'auth.clockSkewSeconds=0']);
+    expect(envOf(r.bff()).AUTH_CLOCK_SKEW_SECONDS).toBe('0');
+  });
+
+  it.each([
+    ['jwt without an issuer', [...jwt, '--set', 'auth.issuer='], 'auth.issuer'],
+    ['jwt without an audience', [...jwt, '--set', 'auth.audience='], 'auth.audience'],
+    ['jwt without a key source', [...jwt, '--set', 'auth.jwksUrl='], 'auth.jwksUrl'],
+    ['jwt with both key sources', [...jwt, '--set', 'auth.publicKey.secretName=idp-key'], 'not both'],
+  ])('refuses %s, naming the value', async (_, args, mention) => {
+    const result = await render(args);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain(mention);
   });
 });
 
@@ -589,6 +689,8 @@ describe('values.yaml and values.schema.json', () => {
     ['env.BANK_SBX_TOKEN with a token', { env: { BANK_SBX_TOKEN: 'abc' } }],
     ['env.DATABASE_URL (a Secret, set by the chart)', { env: { DATABASE_URL: 'postgres://app:pw@db/app' } }],
     ['env.EXPORT_SIGN_SECRET (a Secret)', { env: { EXPORT_SIGN_SECRET: 'x'.repeat(32) } }],
+    ['env.AUDIT_CHAIN_KEY (a Secret, from auditChain.existingSecret)', { env: { AUDIT_CHAIN_KEY: 'x'.repeat(32) } }],
+    ['auditChain.existingSecret with a bad Secret name', { auditChain: { existingSecret: 'Audit Chain' } }],
     ['env.PORT (the chart\'s)', { env: { PORT: '9090' } }],
     ['env.PUSHGATEWAY_URL (the chart\'s, from cronJobs.syncExternal.pushgatewayUrl)', { env: { PUSHGATEWAY_URL: 'http://pushgateway:9091' } }],
     ['pilotTenants as one string', { pilotTenants: 'default,pilot-a' }],
@@ -597,6 +699,11 @@ describe('values.yaml and values.schema.json', () => {
     ['adapters.bankSbx.connections with a bad connection id in an array', { adapters: { bankSbx: { connections: { default: ['conn_ok', 'conn default'] } } } }],
     ['adapters.bankSbx.connections with an empty array', { adapters: { bankSbx: { connections: { default: [] } } } }],
     ['recon.autoMatchLimits with a number amount', { recon: { autoMatchLimits: { default: { KRW: 1000000 } } } }],
+    ['auth.mode other than headers or jwt', { auth: { mode: 'basic' } }],
+    ['auth.algorithms with an HMAC algorithm', { auth: { algorithms: 'RS256,HS256' } }],
+    ['auth.clockSkewSeconds as text', { auth: { clockSkewSeconds: '30' } }],
+    ['env.AUTH_MODE (the chart\'s, from auth.mode)', { env: { AUTH_MODE: 'headers' } }],
+    ['env.NODE_ENV (the chart\'s)', { env: { NODE_ENV: 'development' } }],
     ['a misspelt key', { cronJob: { syncExternal: { enabled: false } } }],
     ['a misspelt nested key', { adapters: { bankSbx: { tokenSecret: 'bank-sbx-secret' } } }],
   ])('rejects %s', (_, user) => {

@@ -26,6 +26,22 @@ export async function connect(url = BENCH_DATABASE_URL, applicationName = 'bench
 }
 
 /**
+ * Chains the audit rows of `schema` that have no chain columns (rows a benchmark seeded with plain
+ * SQL), as the migration runner does at every start, with the same key as a BFF started without
+ * `AUDIT_CHAIN_KEY` (the development key). Answers the rows chained.
+ */
+export async function chainAuditEvents(schema) {
+  const { createPgDb, loadMigrations, runMigrations } = await dataPg();
+  const db = createPgDb({ connectionString: BENCH_DATABASE_URL, schema, max: 1 });
+  try {
+    const { auditChained } = await runMigrations(db, await loadMigrations());
+    return Object.values(auditChained ?? {}).reduce((sum, n) => sum + n, 0);
+  } finally {
+    await db.close();
+  }
+}
+
+/**
  * Creates `<prefix>_<random>` and applies every migration (runMigrations from the built
  * data-pg). Returns the schema, a URL for spawned processes, and drop().
  */

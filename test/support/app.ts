@@ -7,6 +7,7 @@ import { createLogger } from '../../packages/bff-accounting/src/logger.js';
 import { createMetrics, type Metrics } from '../../packages/bff-accounting/src/metrics.js';
 import { createReadinessCheck, type Lifecycle } from '../../packages/bff-accounting/src/readiness.js';
 import { seedConfiguredSources } from '../../packages/bff-accounting/src/worker/syncWorker.js';
+import { appRoleDbFor, TEST_APP_ROLE } from './postgres.js';
 
 /** Log lines a test app wrote, parsed. */
 export class LogCapture extends Writable {
@@ -37,7 +38,10 @@ export interface TestApp {
 
 /**
  * The real app on `db` (migrated here), with config from `env` (as the process would read it)
- * and logs captured for assertions.
+ * and logs captured for assertions. On a test schema (`createTestSchema`), `db` is the owner:
+ * the migrations run as it and grant `TEST_APP_ROLE`, and the app serves as that role, bound by
+ * row-level security as in production (`appRoleDbFor`); the test may still read and seed
+ * through `db`.
  */
 export async function buildTestApp(
   db: Db,
@@ -45,7 +49,9 @@ export async function buildTestApp(
   options: { migrate?: boolean; reconEngine?: ReconEngine } = {},
 ): Promise<TestApp> {
   const migrations = await loadMigrations();
-  if (options.migrate ?? true) await runMigrations(db, migrations);
+  const ownerDb = db;
+  db = appRoleDbFor(ownerDb);
+  if (options.migrate ?? true) await runMigrations(ownerDb, migrations, db === ownerDb ? {} : { appRole: TEST_APP_ROLE });
   const config = loadConfig({ LOG_LEVEL: 'info', ...env });
   const logs = new LogCapture();
   const logger = createLogger(config.logLevel, logs);

@@ -84,13 +84,92 @@ else nothing (no restriction).
 {{- end }}
 
 {{/*
+AUTH_* from auth.* (docs/POLICY.md "Authentication"). auth.mode empty: nothing, and the app
+refuses to start with NODE_ENV=production (values.yaml says why that is left to the app). jwt:
+issuer, audience and one key source are required here, so a half-filled block fails at render.
+*/}}
+{{- define "bff-accounting.authEnv" -}}
+{{- /* Nil-safe: `helm upgrade --reuse-values` from a release older than the auth block has none. */}}
+{{- $auth := .Values.auth | default dict }}
+{{- $publicKey := $auth.publicKey | default dict }}
+{{- $claims := $auth.claims | default dict }}
+{{- with $auth.mode }}
+- name: AUTH_MODE
+  value: {{ . | quote }}
+{{- end }}
+{{- if eq ($auth.mode | default "") "jwt" }}
+{{- if and $auth.jwksUrl $publicKey.secretName }}
+{{- fail "auth: set auth.jwksUrl or auth.publicKey.secretName, not both" }}
+{{- end }}
+{{- if not (or $auth.jwksUrl $publicKey.secretName) }}
+{{- fail "auth.mode=jwt needs auth.jwksUrl (the identity provider's JWKS URL) or auth.publicKey.secretName" }}
+{{- end }}
+{{- with $auth.jwksUrl }}
+- name: AUTH_JWKS_URL
+  value: {{ . | quote }}
+{{- end }}
+{{- with $publicKey.secretName }}
+- name: AUTH_PUBLIC_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $publicKey.secretKey | default "AUTH_PUBLIC_KEY" }}
+{{- end }}
+- name: AUTH_ISSUER
+  value: {{ required "auth.issuer: the tokens' issuer (iss) is required with auth.mode=jwt" $auth.issuer | quote }}
+- name: AUTH_AUDIENCE
+  value: {{ required "auth.audience: the tokens' audience (aud) is required with auth.mode=jwt" $auth.audience | quote }}
+{{- with $auth.algorithms }}
+- name: AUTH_ALGORITHMS
+  value: {{ . | quote }}
+{{- end }}
+- name: AUTH_CLOCK_SKEW_SECONDS
+  {{- /* hasKey, not default: 0 is a valid skew. */}}
+  value: {{ int (ternary $auth.clockSkewSeconds 30 (hasKey $auth "clockSkewSeconds")) | toString | quote }}
+- name: AUTH_TENANT_CLAIM
+  value: {{ $claims.tenant | default "tenant" | quote }}
+- name: AUTH_ROLE_CLAIM
+  value: {{ $claims.role | default "role" | quote }}
+- name: AUTH_USER_CLAIM
+  value: {{ $claims.user | default "sub" | quote }}
+{{- end }}
+{{- end }}
+
+{{/*
+AUDIT_CHAIN_KEY and AUDIT_CHAIN_KEY_PREV from the Secret auditChain.existingSecret (docs/POLICY.md
+"Audit trail integrity"): the BFF, the worker and the migration Job all chain audit events.
+Empty: nothing, and the app refuses to start with NODE_ENV=production.
+*/}}
+{{- define "bff-accounting.auditChainEnv" -}}
+{{- /* Nil-safe: `helm upgrade --reuse-values` from a release older than the auditChain block has none. */}}
+{{- $chain := .Values.auditChain | default dict }}
+{{- with $chain.existingSecret }}
+- name: AUDIT_CHAIN_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $chain.keyKey | default "AUDIT_CHAIN_KEY" }}
+- name: AUDIT_CHAIN_KEY_PREV
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $chain.previousKeyKey | default "AUDIT_CHAIN_KEY_PREV" }}
+      # Present only during a key rotation.
+      optional: true
+{{- end }}
+{{- end }}
+
+{{/*
 The environment every container of the chart gets (the BFF, the worker and the migrations read
-one configuration): the database, then env.* (computed and secret ones aside).
+one configuration): NODE_ENV=production, the database, the identity settings, then env.*
+(computed and secret ones aside).
 */}}
 {{- define "bff-accounting.commonEnv" -}}
 {{- if .Values.env.BANK_SBX_TOKEN }}
 {{- fail "env.BANK_SBX_TOKEN must stay empty: put the token in the Secret adapters.bankSbx.tokenSecretName (key adapters.bankSbx.tokenSecretKey)" }}
 {{- end -}}
+- name: NODE_ENV
+  value: "production"
 - name: USE_PG
   value: "1"
 - name: DATABASE_URL
@@ -98,6 +177,8 @@ one configuration): the database, then env.* (computed and secret ones aside).
     secretKeyRef:
       name: {{ required "database.existingSecret: name the Secret that holds the PostgreSQL URL" .Values.database.existingSecret }}
       key: {{ .Values.database.secretKey }}
+{{- include "bff-accounting.authEnv" . }}
+{{- include "bff-accounting.auditChainEnv" . }}
 {{- with include "bff-accounting.tenantAllowlist" . }}
 - name: OS_TENANT_ALLOWLIST_JSON
   value: {{ . | quote }}

@@ -1,6 +1,7 @@
 import express, { type Express, type RequestHandler } from 'express';
 import type { Db } from '@accounting/data-pg';
 import type { ReconRunner } from '@accounting/service-core-accounting';
+import { createBearerAuthenticator } from './auth/authenticateBearer.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
@@ -34,16 +35,19 @@ export interface AppDeps {
 
 /**
  * What runs ahead of every route, as one layer (each layer costs every request a dispatch):
- * the request context for all requests, then the policy gate, the start-up gate (503 until the
- * database is migrated) and the JSON body for `/v1`.
+ * the request context for all requests, then the policy gate (which verifies the bearer token
+ * first with `AUTH_MODE=jwt`), the start-up gate (503 until the database is migrated) and the
+ * JSON body for `/v1`.
  * `bench/servers.mjs` measures exactly this.
  */
 export function aheadOfRoutes({ config, logger, metrics, lifecycle }: Pick<AppDeps, 'config' | 'logger' | 'metrics' | 'lifecycle'>): RequestHandler {
+  const { auth, policy } = config;
+  const authenticate = auth.mode === 'jwt' ? createBearerAuthenticator({ jwt: auth.jwt, roleMap: policy.roleMap }) : undefined;
   return inSeries(
     requestContext({ logger, metrics, lifecycle }),
     underPrefix(
       '/v1',
-      osPolicyBridge({ policy: config.policy, routes: Object.values(API_ROUTES), metrics }),
+      osPolicyBridge({ policy, routes: Object.values(API_ROUTES), metrics, authenticate }),
       requireDatabasePrepared(lifecycle),
       jsonBody(config.requestBodyLimit),
     ),
@@ -59,7 +63,7 @@ export function createApp(deps: AppDeps): Express {
 
   installRequestLog(app, logger);
   app.use(aheadOfRoutes({ config, logger, metrics, lifecycle }));
-  app.use(createAuditRouter({ db }));
+  app.use(createAuditRouter({ db, config }));
   app.use(createSourcesRouter({ db, config }));
   app.use(createExportsRouter({ db, config }));
   app.use(createReconRouter({ db, reconRuns: deps.reconRuns }));

@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -61,16 +62,72 @@ const tenantId = z.string().regex(TENANT_ID_PATTERN, 'tenant ids are 1-63 charac
 /** A secret: checked for length only; zod messages for these never contain the value. */
 const signingSecret = z.string().min(32, 'must be at least 32 bytes');
 
+/** How the BFF knows who calls (docs/POLICY.md "Authentication"). */
+export const AUTH_MODES = ['headers', 'jwt'] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
+
+/** The JWS algorithms a token may be signed with: asymmetric only, so no shared secret exists to leak or confuse. */
+export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const;
+export type AsymmetricAlgorithm = (typeof ASYMMETRIC_ALGORITHMS)[number];
+
+const authAlgorithms = z.string().transform((text, ctx): AsymmetricAlgorithm[] => {
+  const names = text.split(',').map((item) => item.trim()).filter(Boolean);
+  const known = new Set<string>(ASYMMETRIC_ALGORITHMS);
+  if (names.length === 0) ctx.addIssue({ code: 'custom', message: 'name at least one algorithm' });
+  else if (!names.every((name) => known.has(name))) {
+    ctx.addIssue({ code: 'custom', message: `only asymmetric algorithms are accepted (${ASYMMETRIC_ALGORITHMS.join(', ')}); never HS* or none` });
+  }
+  return names as AsymmetricAlgorithm[];
+});
+
+/** A claim name: what `AUTH_*_CLAIM` may hold. */
+const claimName = z.string().regex(/^[A-Za-z0-9_.:/-]{1,128}$/, 'claim names are 1-128 characters of [A-Za-z0-9_.:/-]');
+
+/**
+ * `AUTH_PUBLIC_KEY`: a PEM SPKI public key (`-----BEGIN PUBLIC KEY-----`) or one public JWK as
+ * JSON. Checked here by loading it, so a bad key stops the start; private and symmetric keys are
+ * refused. Messages never repeat the value.
+ */
+const authPublicKey = z.string().superRefine((text, ctx) => {
+  const trimmed = text.trim();
+  if (/PRIVATE KEY/.test(trimmed)) {
+    ctx.addIssue({ code: 'custom', message: 'is a private key; give the public key (PEM SPKI or a public JWK)' });
+    return;
+  }
+  try {
+    if (trimmed.startsWith('{')) {
+      const jwk = JSON.parse(trimmed) as Record<string, unknown>;
+      if (jwk.kty === 'oct' || 'd' in jwk) throw new Error('not a public key');
+      createPublicKey({ key: jwk, format: 'jwk' });
+    } else {
+      if (!trimmed.startsWith('-----BEGIN PUBLIC KEY-----')) throw new Error('not PEM SPKI');
+      createPublicKey(trimmed);
+    }
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'not a public key; expected PEM SPKI (-----BEGIN PUBLIC KEY-----) or one public JWK as JSON' });
+  }
+});
+
+const postgresUrl = z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL');
+
+/** The role a PostgreSQL URL logs in as; undefined when it names none (libpq then uses the OS user). */
+export function databaseUserOf(url: string): string | undefined {
+  try {
+    const user = decodeURIComponent(new URL(url).username);
+    return user === '' ? undefined : user;
+  } catch {
+    return undefined;
+  }
+}
+
 const schema = z
   .object({
     PORT: z.coerce.number().int().min(0).max(65535).default(8081),
     HOST: z.string().default('0.0.0.0'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     USE_PG: flag.default(false),
-    DATABASE_URL: z
-      .string()
-      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
-      .optional(),
+    DATABASE_URL: postgresUrl.optional(),
+    MIGRATION_DATABASE_URL: postgresUrl.optional(),
     DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
     DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
     DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
@@ -124,10 +181,30 @@ const schema = z
     EXPORT_SIGN_SECRET: signingSecret.optional(),
     EXPORT_SIGN_SECRET_PREV: signingSecret.optional(),
     EXPORT_MAX_CONCURRENT: z.coerce.number().int().min(1).max(64).default(2),
+    AUDIT_CHAIN_KEY: signingSecret.optional(),
+    AUDIT_CHAIN_KEY_PREV: signingSecret.optional(),
+    AUDIT_CHAIN_HEAD_INTERVAL_MS: z.coerce.number().int().min(60_000).max(86_400_000).default(3_600_000),
+    NODE_ENV: z.string().optional(),
+    AUTH_MODE: z.enum(AUTH_MODES, `must be one of ${AUTH_MODES.join(', ')}`).optional(),
+    AUTH_JWKS_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+    AUTH_PUBLIC_KEY: authPublicKey.optional(),
+    AUTH_ISSUER: z.string().min(1).max(1_000).optional(),
+    AUTH_AUDIENCE: z.string().min(1).max(1_000).optional(),
+    AUTH_ALGORITHMS: authAlgorithms.default(['RS256', 'PS256', 'ES256', 'EdDSA']),
+    AUTH_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+    AUTH_TENANT_CLAIM: claimName.default('tenant'),
+    AUTH_ROLE_CLAIM: claimName.default('role'),
+    AUTH_USER_CLAIM: claimName.default('sub'),
+    AUTH_JWKS_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+    AUTH_JWKS_COOLDOWN_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+    AUTH_JWKS_CACHE_MAX_AGE_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(600_000),
   })
   .superRefine((env, ctx) => {
     if (env.USE_PG && !env.DATABASE_URL) {
       ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'is required when USE_PG=1' });
+    }
+    if (env.MIGRATION_DATABASE_URL && env.DATABASE_URL && !databaseUserOf(env.DATABASE_URL)) {
+      ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'must name its user (the role the migrations grant) when MIGRATION_DATABASE_URL is set' });
     }
     const owners = new Map<string, string>();
     for (const [tenant, ids] of Object.entries(env.BANK_SBX_CONNECTIONS_JSON ?? {})) {
@@ -139,10 +216,43 @@ const schema = z
         owners.set(id, tenant);
       }
     }
+    if (env.NODE_ENV === 'production' && !env.AUDIT_CHAIN_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['AUDIT_CHAIN_KEY'], message: 'is required when NODE_ENV=production (the audit chain key)' });
+    }
+    if (env.AUDIT_CHAIN_KEY_PREV && !env.AUDIT_CHAIN_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['AUDIT_CHAIN_KEY_PREV'], message: 'needs AUDIT_CHAIN_KEY (the key new rows are chained with)' });
+    }
     if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
       ctx.addIssue({ code: 'custom', path: ['HTTP_HEADERS_TIMEOUT_MS'], message: 'must not be more than HTTP_REQUEST_TIMEOUT_MS' });
     }
+    checkAuth(env, ctx);
   });
+
+/**
+ * The identity settings that only make sense together: jwt mode's issuer, audience and key, and
+ * the production refusals (an explicit `AUTH_MODE`; with enforcement on, an allowlist).
+ */
+function checkAuth(env: Env, ctx: z.RefinementCtx): void {
+  const production = env.NODE_ENV === 'production';
+  if (production && !env.AUTH_MODE) {
+    ctx.addIssue({ code: 'custom', path: ['AUTH_MODE'], message: 'is required when NODE_ENV=production: jwt, or headers behind a gateway that sets and strips the identity headers' });
+  }
+  if (production && env.OS_POLICY_BRIDGE_ENFORCE && !env.OS_TENANT_ALLOWLIST_JSON) {
+    ctx.addIssue({ code: 'custom', path: ['OS_TENANT_ALLOWLIST_JSON'], message: 'is required when NODE_ENV=production and OS_POLICY_BRIDGE_ENFORCE=true' });
+  }
+  if (env.AUTH_MODE !== 'jwt') return;
+  for (const name of ['AUTH_ISSUER', 'AUTH_AUDIENCE'] as const) {
+    if (!env[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'is required when AUTH_MODE=jwt' });
+  }
+  if (!env.AUTH_JWKS_URL && !env.AUTH_PUBLIC_KEY) {
+    ctx.addIssue({ code: 'custom', path: ['AUTH_JWKS_URL'], message: 'AUTH_JWKS_URL or AUTH_PUBLIC_KEY is required when AUTH_MODE=jwt' });
+  } else if (env.AUTH_JWKS_URL && env.AUTH_PUBLIC_KEY) {
+    ctx.addIssue({ code: 'custom', path: ['AUTH_PUBLIC_KEY'], message: 'set AUTH_JWKS_URL or AUTH_PUBLIC_KEY, not both' });
+  }
+  if (env.BACKOFFICE_IDENTITY_PICKER) {
+    ctx.addIssue({ code: 'custom', path: ['BACKOFFICE_IDENTITY_PICKER'], message: 'cannot be on with AUTH_MODE=jwt (the identity comes from the token)' });
+  }
+}
 
 export type Env = z.output<typeof schema>;
 
@@ -162,6 +272,13 @@ export interface Config {
         readonly statementTimeoutMs: number;
         readonly lockTimeoutMs: number;
         readonly idleInTransactionTimeoutMs: number;
+        /**
+         * `MIGRATION_DATABASE_URL`: the owner role the migrations run as, when it is not the
+         * application's role; the migrations then grant `appRole` its privileges.
+         */
+        readonly migrationUrl?: string;
+        /** The application's role: the user of `DATABASE_URL`. */
+        readonly appRole?: string;
       }
     | { readonly kind: 'pglite'; readonly dataDir: string };
   readonly requestBodyLimit: string;
@@ -179,6 +296,8 @@ export interface Config {
   };
   /** How often the `external_sync_*` metrics are read from the database; 0: at every scrape. */
   readonly syncMetricsRefreshMs: number;
+  /** How the BFF knows who calls; `policy` then decides what they may do. */
+  readonly auth: AuthConfig;
   readonly policy: {
     readonly enforce: boolean;
     readonly roleMap: Readonly<Record<string, InternalRole>>;
@@ -239,7 +358,46 @@ export interface Config {
     /** Audit exports streaming at once in this process; more answer 429 EXPORTS_BUSY. */
     readonly maxConcurrent: number;
   };
+  /** The tamper-evident audit trail (docs/POLICY.md "Audit trail integrity"). */
+  readonly auditChain: {
+    /** `AUDIT_CHAIN_KEY`; unset outside production: the public development key (logged as a warning). Never logged. */
+    readonly key: string | undefined;
+    /** `AUDIT_CHAIN_KEY_PREV`: the key before a rotation, still accepted when verifying. Never logged. */
+    readonly previousKey: string | undefined;
+    /** How often each tenant's chain head is logged and sent to the feedback webhook. */
+    readonly headIntervalMs: number;
+  };
 }
+
+/** Where the keys that sign the tokens come from. */
+export type TokenKeySource =
+  | {
+      readonly kind: 'jwks';
+      readonly url: string;
+      /** How long one fetch of the key set may take. */
+      readonly timeoutMs: number;
+      /** After a fetch, the least time before another for a token whose `kid` is unknown. */
+      readonly cooldownMs: number;
+      /** The key set is fetched again once it is this old. */
+      readonly cacheMaxAgeMs: number;
+    }
+  | { readonly kind: 'publicKey'; /** PEM SPKI or one public JWK as JSON (checked at start-up). */ readonly key: string };
+
+/** `AUTH_MODE=jwt`: what a bearer token must be, and which claims carry the identity. */
+export interface JwtAuthConfig {
+  readonly keys: TokenKeySource;
+  readonly issuer: string;
+  readonly audience: string;
+  readonly algorithms: readonly AsymmetricAlgorithm[];
+  readonly clockSkewSeconds: number;
+  readonly claims: { readonly tenant: string; readonly role: string; readonly user: string };
+}
+
+/**
+ * `headers`: `X-Tenant`/`X-User-Role`/`X-User-Id` are trusted as sent (a gateway sets them and
+ * strips them from clients). `jwt`: a verified bearer token carries the identity.
+ */
+export type AuthConfig = { readonly mode: 'headers' } | { readonly mode: 'jwt'; readonly jwt: JwtAuthConfig };
 
 /** Raised for a bad environment; its message is one line naming each bad variable. */
 export class ConfigError extends Error {
@@ -267,6 +425,25 @@ function assignedConnections(e: Env): Record<string, readonly string[]> {
   return { ...configured, [tenant]: [...own, connectionId] };
 }
 
+function authConfig(e: Env): AuthConfig {
+  if (e.AUTH_MODE !== 'jwt') return { mode: 'headers' };
+  // checkAuth made sure the issuer, the audience and one key source are set.
+  const keys: TokenKeySource = e.AUTH_JWKS_URL
+    ? { kind: 'jwks', url: e.AUTH_JWKS_URL, timeoutMs: e.AUTH_JWKS_TIMEOUT_MS, cooldownMs: e.AUTH_JWKS_COOLDOWN_MS, cacheMaxAgeMs: e.AUTH_JWKS_CACHE_MAX_AGE_MS }
+    : { kind: 'publicKey', key: e.AUTH_PUBLIC_KEY ?? '' };
+  return {
+    mode: 'jwt',
+    jwt: {
+      keys,
+      issuer: e.AUTH_ISSUER ?? '',
+      audience: e.AUTH_AUDIENCE ?? '',
+      algorithms: e.AUTH_ALGORITHMS,
+      clockSkewSeconds: e.AUTH_CLOCK_SKEW_SECONDS,
+      claims: { tenant: e.AUTH_TENANT_CLAIM, role: e.AUTH_ROLE_CLAIM, user: e.AUTH_USER_CLAIM },
+    },
+  };
+}
+
 /**
  * Parses `env` (normally `process.env`) into the frozen `Config`. An empty variable counts as
  * unset, as Helm renders unset values. Throws `ConfigError` naming the variable and the problem.
@@ -281,6 +458,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
   const e = parsed.data;
+  const appRole = e.DATABASE_URL ? databaseUserOf(e.DATABASE_URL) : undefined;
   return deepFreeze<Config>({
     port: e.PORT,
     host: e.HOST,
@@ -295,6 +473,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
             lockTimeoutMs: e.DB_LOCK_TIMEOUT_MS,
             idleInTransactionTimeoutMs: e.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+            ...(e.MIGRATION_DATABASE_URL ? { migrationUrl: e.MIGRATION_DATABASE_URL } : {}),
+            ...(appRole ? { appRole } : {}),
           }
         : { kind: 'pglite', dataDir: e.PGLITE_DATA_DIR },
     requestBodyLimit: e.REQUEST_BODY_LIMIT,
@@ -306,6 +486,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxConnections: e.HTTP_MAX_CONNECTIONS,
     },
     syncMetricsRefreshMs: e.SYNC_METRICS_REFRESH_MS,
+    auth: authConfig(e),
     policy: {
       enforce: e.OS_POLICY_BRIDGE_ENFORCE,
       roleMap: e.OS_ROLE_MAP_JSON,
@@ -331,9 +512,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     feedback: { webhookUrl: e.FEEDBACK_WEBHOOK_URL, backofficeBaseUrl: e.BACKOFFICE_BASE_URL },
     backoffice: {
       dir: e.BACKOFFICE_DIR ? resolve(e.BACKOFFICE_DIR) : DEFAULT_BACKOFFICE_DIR,
-      identityPicker: e.BACKOFFICE_IDENTITY_PICKER ?? e.BANK_SBX_EMBEDDED,
+      identityPicker: e.BACKOFFICE_IDENTITY_PICKER ?? (e.BANK_SBX_EMBEDDED && e.AUTH_MODE !== 'jwt'),
     },
     exportSigning: { secret: e.EXPORT_SIGN_SECRET, previousSecret: e.EXPORT_SIGN_SECRET_PREV },
     exports: { maxConcurrent: e.EXPORT_MAX_CONCURRENT },
+    auditChain: { key: e.AUDIT_CHAIN_KEY, previousKey: e.AUDIT_CHAIN_KEY_PREV, headIntervalMs: e.AUDIT_CHAIN_HEAD_INTERVAL_MS },
   });
 }

@@ -1,4 +1,4 @@
-import { createPgDb, type DatabaseUnavailableReason, type Db } from '@accounting/data-pg';
+import { createPgDb, runMigrations, type DatabaseUnavailableReason, type Db, type Migration, type RunMigrationsResult } from '@accounting/data-pg';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 
@@ -44,4 +44,26 @@ export function connectPostgres(
     },
     ...(options.onUnavailable ? { onUnavailable: options.onUnavailable } : {}),
   });
+}
+
+/**
+ * Applies `migrations` as the role that owns the tables: the user of `MIGRATION_DATABASE_URL`
+ * when it is set (a one-connection pool, closed afterwards), granting the application's role
+ * (the user of `DATABASE_URL`) exactly its privileges; otherwise on `db`, whose role owns
+ * everything (one role, as in the embedded demo). With two roles and nothing pending, the
+ * application's role may run this on `db` too: it only reads `schema_migrations`.
+ */
+export async function migrateDatabase(
+  database: Config['database'],
+  db: Db,
+  migrations: readonly Migration[],
+  logger: Logger,
+): Promise<RunMigrationsResult> {
+  if (database.kind !== 'pg' || !database.migrationUrl) return runMigrations(db, migrations);
+  const owner = connectPostgres({ ...database, url: database.migrationUrl }, logger, { max: 1, logAvailability: false });
+  try {
+    return await runMigrations(owner, migrations, database.appRole ? { appRole: database.appRole } : {});
+  } finally {
+    await owner.close();
+  }
 }

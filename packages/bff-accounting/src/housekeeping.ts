@@ -1,5 +1,5 @@
 import { deleteExpiredIdempotencyKeys, pruneReconRuns, pruneSyncRuns, type Db } from '@accounting/data-pg';
-import { dispatchFeedbackOnce } from '@accounting/service-core-accounting';
+import { dispatchFeedbackOnce, publishAuditChainHeads } from '@accounting/service-core-accounting';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 
@@ -14,7 +14,8 @@ const message = (err: unknown) => (err instanceof Error ? err.message : String(e
 
 /**
  * The BFF's background jobs: purge idempotency keys past their 30-day retention, and sync runs
- * and finished reconciliation runs older than 30 days (at start and hourly), and, when `FEEDBACK_WEBHOOK_URL` is set, deliver queued feedback cases. Several
+ * and finished reconciliation runs older than 30 days (at start and hourly), log each tenant's audit chain head and queue it
+ * to the feedback webhook (at start and every `AUDIT_CHAIN_HEAD_INTERVAL_MS`), and, when `FEEDBACK_WEBHOOK_URL` is set, deliver queued feedback cases. Several
  * replicas running them at once is safe (idempotent DELETE; leased outbox rows). Returns stop().
  */
 export function startBackgroundJobs(db: Db, config: Config, logger: Logger): () => void {
@@ -31,7 +32,19 @@ export function startBackgroundJobs(db: Db, config: Config, logger: Logger): () 
     }
   };
   void purge();
-  const timers = [setInterval(() => void purge(), HOUR_MS)];
+
+  // Heads held outside the database (the log, the webhook) catch a chain rewritten from a saved state.
+  const publishHeads = async () => {
+    try {
+      for (const head of await publishAuditChainHeads(db, config.auditChain.headIntervalMs)) {
+        logger.info({ tenant: head.tenant, seq: head.seq, mac: head.mac, key_id: head.key_id }, 'audit chain head');
+      }
+    } catch (err) {
+      logger.warn({ err: { message: message(err) } }, 'audit chain heads: could not publish');
+    }
+  };
+  void publishHeads();
+  const timers = [setInterval(() => void purge(), HOUR_MS), setInterval(() => void publishHeads(), config.auditChain.headIntervalMs)];
 
   const { webhookUrl, backofficeBaseUrl } = config.feedback;
   if (webhookUrl) {

@@ -1,8 +1,9 @@
 import { createPgliteDb, loadMigrations, readSyncMetrics, type Db } from '@accounting/data-pg';
 import { ReconRunner, rulesForTenant } from '@accounting/service-core-accounting';
 import { createApp } from './app.js';
-import { connectPostgres, type DatabaseEvents } from './database.js';
+import { connectPostgres, migrateDatabase, type DatabaseEvents } from './database.js';
 import { startEmbeddedBank } from './embeddedBank.js';
+import { installAuditChainKeyring } from './auditChainKeys.js';
 import { startBackgroundJobs } from './housekeeping.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
@@ -18,7 +19,16 @@ function openDatabase(config: Config, logger: Logger, events: DatabaseEvents): P
 }
 
 function logPolicyPosture(config: Config, logger: Logger): void {
-  const { policy } = config;
+  const { auth, policy } = config;
+  if (auth.mode === 'headers') {
+    logger.warn('AUTH_MODE=headers: X-Tenant, X-User-Role and X-User-Id are trusted as sent; only run behind a gateway that sets them and strips them from clients');
+  } else {
+    const { keys, issuer, audience, algorithms } = auth.jwt;
+    logger.info(
+      { issuer, audience, algorithms, keys: keys.kind === 'jwks' ? keys.url : 'AUTH_PUBLIC_KEY' },
+      'AUTH_MODE=jwt: every /v1 request needs a verified bearer token',
+    );
+  }
   if (policy.tenantAllowlist === undefined) {
     logger.warn('OS_TENANT_ALLOWLIST_JSON is not set: NO TENANT RESTRICTION, every tenant passes the policy bridge');
   } else if (policy.tenantAllowlist.length === 0) {
@@ -45,6 +55,8 @@ async function main(): Promise<void> {
 
   const logger = createLogger(config.logLevel);
   logPolicyPosture(config, logger);
+  // Before the migrations: their runner chains rows written before migration 011 with this key.
+  installAuditChainKeyring(config.auditChain, logger);
   // The pool reports to the metrics and the start-up, both made after it.
   const events: Required<DatabaseEvents> = { onAvailabilityChange: () => undefined, onUnavailable: () => undefined };
   const db = await openDatabase(config, logger, {
@@ -58,7 +70,13 @@ async function main(): Promise<void> {
 
   // The database may be down while the BFF starts (a failover, a restart): it listens anyway,
   // not ready, and prepares the database as soon as it answers.
-  const database = prepareDatabase(db, migrations, logger, () => seedConfiguredSources(db, config, logger));
+  const database = prepareDatabase(
+    db,
+    migrations,
+    logger,
+    () => seedConfiguredSources(db, config, logger),
+    () => migrateDatabase(config.database, db, migrations, logger),
+  );
   events.onAvailabilityChange = (available) => {
     metrics.databaseAvailable.set(available ? 1 : 0);
     // A statement (a readiness probe) reached it: migrate now rather than after the backoff.

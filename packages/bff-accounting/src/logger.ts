@@ -17,6 +17,8 @@ export const REDACT_PATHS = [
   '*.password',
   'config.bankSandbox.token',
   'config.exportSigning',
+  'config.auditChain.key',
+  'config.auditChain.previousKey',
 ];
 
 /** How long a logged line may wait before it is written, unless enough lines are waiting. */

@@ -8,6 +8,10 @@ export const UNMATCHED_ROUTE = '__unmatched__';
 /** Every policy decision reason; a fixed set, so the label's cardinality is bounded. */
 export const POLICY_REASONS = [
   'OK',
+  'AUTH_REQUIRED',
+  'AUTH_INVALID_TOKEN',
+  'AUTH_UNAVAILABLE',
+  'IDENTITY_MISMATCH',
   'TENANT_REQUIRED',
   'INVALID_TENANT',
   'TENANT_NOT_ENABLED',

@@ -1,13 +1,15 @@
-import { loadMigrations, runMigrations } from '@accounting/data-pg';
+import { loadMigrations, setAuditChainKeyring } from '@accounting/data-pg';
 import { ConfigError, loadConfig } from './config.js';
-import { connectPostgres } from './database.js';
+import { auditChainKeyring } from './auditChainKeys.js';
+import { connectPostgres, migrateDatabase } from './database.js';
 import { createLogger } from './logger.js';
 
 /**
  * The migrations entry point: `node packages/bff-accounting/dist/migrate.js`, run by the Helm
  * chart's pre-install/pre-upgrade hook Job before new pods start. Applies the pending
  * migrations to the PostgreSQL at `DATABASE_URL` (under the runner's advisory lock, so a BFF
- * starting meanwhile waits), logs one JSON line and resolves with the exit code: 0 when the
+ * starting meanwhile waits), as the owner role of `MIGRATION_DATABASE_URL` when it is set (then
+ * granting the role of `DATABASE_URL` its privileges), logs one JSON line and resolves with the exit code: 0 when the
  * database is up to date, 1 on a bad configuration or a migration that failed (rolled back).
  */
 export async function migrate(env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -23,12 +25,14 @@ export async function migrate(env: NodeJS.ProcessEnv = process.env): Promise<num
   }
 
   const logger = createLogger(config.logLevel).child({ component: 'migrate' });
+  // Rows written before migration 011 are chained by the runner, with this key.
+  setAuditChainKeyring(auditChainKeyring(config.auditChain));
   const db = connectPostgres(config.database, logger, { max: 2, logAvailability: false });
   try {
     const migrations = await loadMigrations();
-    const { applied, unknown } = await runMigrations(db, migrations);
+    const { applied, unknown, grantedRole, auditChained } = await migrateDatabase(config.database, db, migrations, logger);
     logger.info(
-      { applied, unknown, known: migrations.length, database: db.description },
+      { applied, unknown, known: migrations.length, database: db.description, ...(grantedRole ? { granted_role: grantedRole } : {}), ...(auditChained ? { audit_chained: auditChained } : {}) },
       `migrations: ${applied.length} applied, ${migrations.length} known`,
     );
     if (unknown.length > 0) logger.warn({ unknown }, 'the database has migrations this release does not know (newer release ran?)');

@@ -1,4 +1,4 @@
-import { runMigrations, unavailableReason, type Db, type Migration } from '@accounting/data-pg';
+import { runMigrations, unavailableReason, type Db, type Migration, type RunMigrationsResult } from '@accounting/data-pg';
 import type { Logger } from './logger.js';
 
 /** Waits between start-up attempts: 1 s, 2 s, 4 s ... up to 10 s, each with up to 25 % jitter. */
@@ -25,7 +25,8 @@ export interface DatabasePreparation {
 }
 
 /**
- * Applies the migrations and then runs `afterMigrations` (e.g. seeding configured sources),
+ * Applies the migrations (`migrate`, by default on `db`; `migrateDatabase` in database.ts runs them
+ * as the owner role when one is configured) and then runs `afterMigrations` (e.g. seeding configured sources),
  * retrying both while the database is unavailable (down, restarting, failing over): the BFF
  * stays up meanwhile, `/ready` says why it is not ready, and each failed attempt is logged once
  * with the time until the next.
@@ -35,6 +36,7 @@ export function prepareDatabase(
   migrations: readonly Migration[],
   logger: Logger,
   afterMigrations: () => Promise<void>,
+  migrate: () => Promise<RunMigrationsResult> = () => runMigrations(db, migrations),
 ): DatabasePreparation {
   let prepared = false;
   let stopped = false;
@@ -45,8 +47,11 @@ export function prepareDatabase(
   });
 
   const attempt = async (): Promise<void> => {
-    const { applied, unknown } = await runMigrations(db, migrations);
-    logger.info({ applied, database: db.description }, `migrations: ${applied.length} applied, ${migrations.length} known`);
+    const { applied, unknown, grantedRole } = await migrate();
+    logger.info(
+      { applied, database: db.description, ...(grantedRole ? { granted_role: grantedRole } : {}) },
+      `migrations: ${applied.length} applied, ${migrations.length} known`,
+    );
     if (unknown.length > 0) logger.warn({ unknown }, 'the database has migrations this release does not know (newer release ran?)');
     await afterMigrations();
   };

@@ -6,7 +6,7 @@ export interface PolicyContext {
   readonly tenant: string;
   /** The internal role; `undefined` only in shadow mode when the incoming role is unmapped. */
   readonly role: InternalRole | undefined;
-  /** `X-User-Id`, when the gateway sent a sane one. */
+  /** The audit actor: `X-User-Id` when the gateway sent a sane one; with `AUTH_MODE=jwt`, the token's user claim. */
   readonly userId: string | undefined;
 }
 

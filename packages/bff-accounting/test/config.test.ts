@@ -34,7 +34,26 @@ describe('loadConfig', () => {
       statementTimeoutMs: 30_000,
       lockTimeoutMs: 10_000,
       idleInTransactionTimeoutMs: 60_000,
+      appRole: 'app',
     });
+  });
+
+  it('runs the migrations as the owner role of MIGRATION_DATABASE_URL, granting the role of DATABASE_URL', () => {
+    const config = loadConfig({
+      USE_PG: '1',
+      DATABASE_URL: 'postgres://accounting_app:pw@db:5432/accounting',
+      MIGRATION_DATABASE_URL: 'postgres://accounting_owner:secret@db:5432/accounting',
+    });
+    expect(config.database).toMatchObject({ migrationUrl: 'postgres://accounting_owner:secret@db:5432/accounting', appRole: 'accounting_app' });
+  });
+
+  it('refuses MIGRATION_DATABASE_URL beside a DATABASE_URL that names no user (nobody to grant), and a MIGRATION_DATABASE_URL that is no URL', () => {
+    expect(() => loadConfig({ USE_PG: '1', DATABASE_URL: 'postgres://db:5432/accounting', MIGRATION_DATABASE_URL: 'postgres://owner@db/accounting' })).toThrow(
+      /DATABASE_URL: must name its user/,
+    );
+    expect(() => loadConfig({ USE_PG: '1', DATABASE_URL: 'postgres://app@db/accounting', MIGRATION_DATABASE_URL: 'mysql://owner:secret@db' })).toThrow(
+      /MIGRATION_DATABASE_URL: must be a postgres:\/\/ or postgresql:\/\/ URL/,
+    );
   });
 
   it('reads the database timeouts, 0 turning one off', () => {

@@ -7,10 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { appendAuditEvent, readAuditClock, readAuditExportBatches, type AuditExportRow, type Db } from '@accounting/data-pg';
+import { appendAuditEvent, readAuditClock, readAuditExportBatches, runMigrations, type AuditExportRow, type Db } from '@accounting/data-pg';
 import { createExportKeyring, startAuditExport, type ExportKeyring } from '@accounting/service-core-accounting';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { interceptQueries } from '../../../test/support/interceptDb.js';
 import { buildTestApp, type TestApp } from '../../../test/support/app.js';
 import { createTestSchema, type TestSchema } from '../../../test/support/postgres.js';
 import { spawnBff, spawnNode } from '../../../test/support/process.js';
@@ -158,6 +159,8 @@ beforeAll(async () => {
   schema = await createTestSchema('vt_exports');
   t = await buildTestApp(schema.db, { EXPORT_SIGN_SECRET: OLD_SECRET, REQUEST_BODY_LIMIT: '10mb' });
   await seedFixtures(schema.db);
+  // Chained now, as every start chains rows written past the application: exports of them stay the same bytes.
+  await runMigrations(schema.db);
 });
 afterAll(async () => {
   for (const dir of tmp) await rm(dir, { recursive: true, force: true });
@@ -217,6 +220,7 @@ describe('GET /v1/accounting/exports/audit as NDJSON', () => {
       sha256: createHash('sha256').update(res.body).digest('hex'),
       kid: createHash('sha256').update(`kid:${OLD_SECRET}`).digest('hex').slice(0, 16),
       signature: res.trailers['x-export-signature'],
+      chain_head: { seq: expect.stringMatching(/^\d+$/), mac: expect.toBeOneOf([null, expect.stringMatching(/^[0-9a-f]{64}$/)]), signature: expect.stringMatching(/^kid=/) },
     });
   });
 
@@ -305,7 +309,10 @@ describe('GET /v1/accounting/exports/audit as CSV', () => {
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('text/csv; charset=utf-8; header=present');
     const records = parseCsv(res.body.toString('utf8'));
-    expect(records[0]).toEqual(['id', 'ts', 'tenant', 'actor_role', 'actor_id', 'action', 'subject_type', 'subject_id', 'summary', 'request_id', 'details']);
+    expect(records[0]).toEqual([
+      'id', 'ts', 'tenant', 'actor_role', 'actor_id', 'action', 'subject_type', 'subject_id', 'summary', 'request_id',
+      'chain_seq', 'chain_key_id', 'chain_prev_mac', 'chain_mac', 'details',
+    ]);
     const body = records.slice(1);
     expect(body.map((record) => record[0])).toEqual(await expectedIds('default', '2025-06-01T00:00:00Z', '2025-06-02T00:00:00Z'));
     expect(body.map((record) => record[8])).toEqual([
@@ -316,8 +323,8 @@ describe('GET /v1/accounting/exports/audit as CSV', () => {
       'two\nlines, "quoted"',
       'Zürich €',
     ]);
-    expect(body.every((record) => record[2] === 'default' && record.length === 11)).toBe(true);
-    expect(body[0]?.[10]).toBe('{"amount": 12345678901234567890.123456789}');
+    expect(body.every((record) => record[2] === 'default' && record.length === 15)).toBe(true);
+    expect(body[0]?.[14]).toBe('{"amount": 12345678901234567890.123456789}');
     expect((await verify(t.app, res.body, res.trailers['x-export-signature'] as string)).body).toMatchObject({ valid: true, key: 'current' });
   });
 
@@ -433,13 +440,11 @@ describe('a client that goes away midway', () => {
 
 /** `db` whose queries matching `pattern` fail. */
 function failingDb(db: Db, pattern: RegExp): Db {
-  return {
-    ...db,
-    async query(text, params) {
+  return interceptQueries(db, {
+    before: (text) => {
       if (pattern.test(text)) throw new Error('connection terminated unexpectedly');
-      return db.query(text, params);
     },
-  } as Db;
+  });
 }
 
 describe('when the database fails', () => {
@@ -489,14 +494,11 @@ describe('yielding between slices', () => {
   it('serializes each batch of 1,000 rows in slices, with an event-loop turn before each, so other requests run in between', async () => {
     const counter = countTurns();
     const answeredAt: number[] = [];
-    const timed = {
-      ...schema.db,
-      async query(text, params) {
-        const result = await schema.db.query(text, params);
+    const timed = interceptQueries(schema.db, {
+      after: (text) => {
         if (text.includes('ORDER BY audit_events.ts, audit_events.id')) answeredAt.push(counter.turns());
-        return result;
       },
-    } as Db;
+    });
     const keyring = createExportKeyring({ secret: OLD_SECRET, previousSecret: undefined }) as ExportKeyring;
     const exp = await startAuditExport(timed, keyring, { tenant: 'default', role: 'auditor' }, { format: 'ndjson', to: '2025-12-31T00:00:00Z' }, { sliceRows: 100 });
     const writtenAt: number[] = [];
@@ -558,17 +560,15 @@ function holdingDb(db: Db, pattern: RegExp): { db: Db; reached: Promise<void>; o
   });
   let held = false;
   return {
-    db: {
-      ...db,
-      async query(text, params) {
+    db: interceptQueries(db, {
+      before: async (text) => {
         if (!held && pattern.test(text)) {
           held = true;
           reach();
           await gate;
         }
-        return db.query(text, params);
       },
-    } as Db,
+    }),
     reached,
     open,
   };
@@ -577,16 +577,14 @@ function holdingDb(db: Db, pattern: RegExp): { db: Db; reached: Promise<void>; o
 /** `db` whose first query matching `pattern` fails; later ones succeed. */
 function failingOnceDb(db: Db, pattern: RegExp): Db {
   let failed = false;
-  return {
-    ...db,
-    async query(text, params) {
+  return interceptQueries(db, {
+    before: (text) => {
       if (!failed && pattern.test(text)) {
         failed = true;
         throw new Error('connection terminated unexpectedly');
       }
-      return db.query(text, params);
     },
-  } as Db;
+  });
 }
 
 /** A request to `port` whose response is handed over as soon as its headers arrive; the body is left unread. */
@@ -700,7 +698,7 @@ describe('key rotation', () => {
   });
 
   it('verifies an export signed with the old key as "previous" once new + previous are deployed', async () => {
-    const rotated = await buildTestApp(schema.db, { EXPORT_SIGN_SECRET: NEW_SECRET, EXPORT_SIGN_SECRET_PREV: OLD_SECRET });
+    const rotated = await buildTestApp(schema.db, { EXPORT_SIGN_SECRET: NEW_SECRET, EXPORT_SIGN_SECRET_PREV: OLD_SECRET, REQUEST_BODY_LIMIT: '10mb' });
     const signature = exported.trailers['x-export-signature'] as string;
     expect((await verify(rotated.app, exported.body, signature)).body).toMatchObject({ valid: true, key: 'previous', kid: signature.slice(4, 20) });
     expect((await verify(rotated.app, exported.body, signature, otherAuditor)).body).toMatchObject({ valid: false, key: null, reason: 'mismatch' });
@@ -711,7 +709,7 @@ describe('key rotation', () => {
   });
 
   it('rejects it once the previous key is removed', async () => {
-    const after = await buildTestApp(schema.db, { EXPORT_SIGN_SECRET: NEW_SECRET });
+    const after = await buildTestApp(schema.db, { EXPORT_SIGN_SECRET: NEW_SECRET, REQUEST_BODY_LIMIT: '10mb' });
     const res = await verify(after.app, exported.body, exported.trailers['x-export-signature'] as string);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ valid: false, key: null, reason: 'unknown_key' });

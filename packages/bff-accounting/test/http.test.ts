@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '@accounting/data-pg';
+import { interceptQueries } from '../../../test/support/interceptDb.js';
 import { buildTestApp, type TestApp } from '../../../test/support/app.js';
 import { contextApp } from './support/contextApp.js';
 import { createTestSchema, type TestSchema } from '../../../test/support/postgres.js';
@@ -11,13 +12,11 @@ const operator = { 'X-Tenant': 'default', 'X-User-Role': 'operator' };
 
 /** `db` whose queries matching `pattern` fail the way a broken query would, SQL and all. */
 function failingDb(db: Db, pattern: RegExp): Db {
-  return {
-    ...db,
-    async query(text, params) {
+  return interceptQueries(db, {
+    before: (text) => {
       if (pattern.test(text)) throw new Error(`relation "audit_events_secret" does not exist: ${text}`);
-      return db.query(text, params);
     },
-  } as Db;
+  });
 }
 
 let schema: TestSchema;

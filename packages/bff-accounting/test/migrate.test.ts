@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { getMigrationStatus, loadMigrations } from '@accounting/data-pg';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTestSchema, type TestSchema } from '../../../test/support/postgres.js';
+import { createTestSchema, TEST_APP_ROLE, TEST_DATABASE_URL, TEST_OWNER_ROLE, urlAsRole, urlWithSchema, type TestSchema } from '../../../test/support/postgres.js';
 import { spawnNode, type NodeProcess } from '../../../test/support/process.js';
 
 /** What the chart's migration hook Job runs (`node packages/bff-accounting/dist/migrate.js`). */
@@ -45,6 +45,38 @@ describe('dist/migrate.js (the chart\'s migration hook)', () => {
     expect(await getMigrationStatus(schema.db, await loadMigrations())).toEqual({ pending: [], changed: [], unknown: [] });
     const { rows } = await schema.db.query<{ present: boolean }>(`SELECT to_regclass('external_ledger') IS NOT NULL AS present`);
     expect(rows[0]?.present).toBe(true);
+  });
+
+  it('runs as the owner role of MIGRATION_DATABASE_URL, which then owns every table, and grants the role of DATABASE_URL', async () => {
+    const run = migrate({
+      DATABASE_URL: urlWithSchema(urlAsRole(TEST_DATABASE_URL, TEST_APP_ROLE), schema.schema),
+      MIGRATION_DATABASE_URL: urlWithSchema(urlAsRole(TEST_DATABASE_URL, TEST_OWNER_ROLE), schema.schema),
+    });
+    expect(await run.exited).toBe(0);
+    expect(logLine(run)).toMatchObject({ applied: migrationNames, granted_role: TEST_APP_ROLE });
+    const { rows: owners } = await schema.db.query<{ owner: string }>(
+      `SELECT DISTINCT pg_get_userbyid(c.relowner) AS owner FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = $1 AND c.relkind = 'r'`,
+      [schema.schema],
+    );
+    expect(owners).toEqual([{ owner: TEST_OWNER_ROLE }]);
+    const { rows: grants } = await schema.db.query<{ privilege: string }>(
+      `SELECT privilege_type AS privilege FROM information_schema.role_table_grants
+       WHERE grantee = $1 AND table_schema = $2 AND table_name = 'audit_events' ORDER BY 1`,
+      [TEST_APP_ROLE, schema.schema],
+    );
+    expect(grants.map((row) => row.privilege)).toEqual(['INSERT', 'SELECT']);
+
+    // A BFF or worker started as the application's role afterwards finds nothing pending, and may check so.
+    const asApp = migrate({ DATABASE_URL: urlWithSchema(urlAsRole(TEST_DATABASE_URL, TEST_APP_ROLE), schema.schema) });
+    expect(await asApp.exited).toBe(0);
+    expect(logLine(asApp)).toMatchObject({ applied: [] });
+  });
+
+  it('exits 1, naming the refusal, when the application\'s role alone is asked to create the tables', async () => {
+    const run = migrate({ DATABASE_URL: urlWithSchema(urlAsRole(TEST_DATABASE_URL, TEST_APP_ROLE), schema.schema) });
+    expect(await run.exited).toBe(1);
+    expect(logLine(run)).toMatchObject({ level: 'error', msg: 'migrations failed', err: { message: expect.stringMatching(/pending .* but role accounting_test_app may not create tables .*MIGRATION_DATABASE_URL/) } });
   });
 
   it('applies nothing on a database that is up to date, and exits 0', async () => {

@@ -111,7 +111,8 @@ describe('the OpenAPI document', () => {
       const [method, template] = at(route);
       const operation = operationOf(method, template);
       expect(operation, `${route.method} ${route.path} (API_ROUTES.${name}) is in the document`).toBeDefined();
-      expect(operation).toMatchObject({ operationId: name, 'x-permission': route.permission, security: [{ tenant: [], role: [] }] });
+      expect(operation).toMatchObject({ operationId: name, 'x-permission': route.permission, security: [{ tenant: [], role: [] }, { bearer: [] }] });
+      expect(Object.keys(operation?.responses?.['401']?.headers ?? {})).toContain('WWW-Authenticate');
       const pathParams = (operation?.parameters ?? []).map((p) => resolve(p)).filter((p) => p.in === 'path');
       expect(pathParams.map((p) => p.name)).toEqual([...route.path.matchAll(/:(\w+)/g)].map((m) => m[1]));
       expect(pathParams.every((p) => p.required)).toBe(true);
@@ -195,6 +196,11 @@ describe('the running app and the document', () => {
     expect(page.body.items).toHaveLength(1);
     expect(page.body.next_cursor).toEqual(expect.any(String));
     expectDocumented(page, ...at(API_ROUTES.listAuditEvents));
+
+    const verified = await request(t.app).get('/v1/accounting/audit/verify').set(admin);
+    expect(verified.body).toMatchObject({ valid: true, checked: 2 });
+    expectDocumented(verified, ...at(API_ROUTES.verifyAuditChain));
+    expectDocumented(await request(t.app).get('/v1/accounting/audit/verify?expect_seq=1').set(admin).expect(400), ...at(API_ROUTES.verifyAuditChain));
   });
 
   it('answers the sources routes as documented', async () => {

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestSchema, type TestSchema } from '../../../test/support/postgres.js';
 import { spawnBff, type BffProcess } from '../../../test/support/process.js';
+import { jwtEnv, makeSigningKey, signToken, TestIdentityProvider } from './support/identityProvider.js';
 
 const SCRIPT = fileURLToPath(new URL('../../../scripts/verify_pilot_gating.sh', import.meta.url));
 
@@ -173,13 +174,75 @@ describe('verify_pilot_gating.sh against a BFF with no tenant allowlist', () => 
   });
 });
 
+describe('verify_pilot_gating.sh against a BFF with AUTH_MODE=jwt', () => {
+  let idp: TestIdentityProvider;
+  let bff: BffProcess;
+  let url: string;
+  let pilotToken: string;
+  let nonPilotToken: string;
+  beforeAll(async () => {
+    idp = await new TestIdentityProvider().start();
+    const key = await makeSigningKey('verify-key');
+    idp.published = [key];
+    pilotToken = await signToken(key, { sub: 'verify.admin', tenant: 'default', role: 'admin' });
+    nonPilotToken = await signToken(key, { sub: 'verify.operator', tenant: 'pilot-b', role: 'operator' });
+    bff = spawnBff({ ...baseEnv(), ...jwtEnv(idp) });
+    url = `http://127.0.0.1:${await bff.port()}`;
+  });
+  afterAll(async () => {
+    await bff?.stop();
+    await idp?.stop();
+  });
+
+  it('with BEARER_TOKEN and NON_PILOT_BEARER_TOKEN, passes all six checks and never prints a token', async () => {
+    const run = await runScript([url], { BEARER_TOKEN: pilotToken, NON_PILOT_BEARER_TOKEN: nonPilotToken });
+
+    expect(lines(run.stdout, 'PASS ')).toEqual(CHECKS.map((check) => `PASS ${check}`));
+    expect(lines(run.stdout, 'summary:')).toEqual(['summary: 6 passed, 0 failed']);
+    expect(run.code).toBe(0);
+    for (const token of [pilotToken, nonPilotToken]) {
+      expect(run.stdout + run.stderr).not.toContain(token);
+      expect(bff.stdout.join('\n')).not.toContain(token);
+    }
+  });
+
+  it('without tokens, fails the three /v1 checks on 401 and says which variable to set', async () => {
+    const run = await runScript([url]);
+
+    expect(lines(run.stdout, 'PASS ')).toEqual(['PASS health', 'PASS ready', 'PASS metrics']);
+    const failures = lines(run.stdout, 'FAIL ');
+    expect(failures).toHaveLength(3);
+    expect(failures[0]).toMatch(/^FAIL pilot-tenant-audit: .*got 401 \(the BFF asks for a bearer token: AUTH_MODE=jwt; set BEARER_TOKEN\)/);
+    expect(failures[0]).toContain('"error_code":"AUTH_REQUIRED"');
+    expect(failures[2]).toMatch(/^FAIL non-pilot-tenant-denied: .*got 401.*set NON_PILOT_BEARER_TOKEN/);
+    expect(run.code).toBe(1);
+  });
+
+  it("when the pilot token is another tenant's, the pilot checks fail on 403 IDENTITY_MISMATCH", async () => {
+    const run = await runScript([url], { BEARER_TOKEN: nonPilotToken, NON_PILOT_BEARER_TOKEN: nonPilotToken });
+
+    const failures = lines(run.stdout, 'FAIL ');
+    expect(failures.map((line) => line.split(':')[0])).toEqual(['FAIL pilot-tenant-audit', 'FAIL pilot-tenant-sources']);
+    expect(failures[0]).toContain('"error_code":"IDENTITY_MISMATCH"');
+    expect(lines(run.stdout, 'PASS non-pilot-tenant-denied')).toHaveLength(1);
+    expect(run.code).toBe(1);
+  });
+
+  it('refuses a BEARER_TOKEN that is not one token (exit 2), without printing it', async () => {
+    const run = await runScript([url], { BEARER_TOKEN: 'abc\r\nX-Tenant: pilot-a' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('BEARER_TOKEN must be one bearer token');
+    expect(run.stderr).not.toContain('X-Tenant: pilot-a');
+  });
+});
+
 describe('verify_pilot_gating.sh usage', () => {
   it('with --help, prints the usage, the variables and the exit codes, and exits 0', async () => {
     for (const flag of ['--help', '-h']) {
       const run = await runScript([flag]);
       expect(run.code).toBe(0);
       expect(run.stdout).toMatch(/^Usage: verify_pilot_gating\.sh .*BASE_URL/);
-      for (const name of ['PILOT_TENANT', 'NON_PILOT_TENANT', 'AUDIT_ROLE', 'SOURCES_ROLE', 'VERIFY_TIMEOUT_SECONDS']) {
+      for (const name of ['PILOT_TENANT', 'NON_PILOT_TENANT', 'AUDIT_ROLE', 'SOURCES_ROLE', 'VERIFY_TIMEOUT_SECONDS', 'BEARER_TOKEN', 'NON_PILOT_BEARER_TOKEN']) {
         expect(run.stdout).toContain(name);
       }
       expect(run.stdout).toMatch(/^ {2}3 {2}the server cannot be reached/m);

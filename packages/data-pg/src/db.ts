@@ -28,10 +28,19 @@ export interface Queryable {
   exec(script: string): Promise<void>;
 }
 
+/**
+ * The row-level security scope a transaction starts with (see `inTenant` in tenantScope.ts):
+ * one tenant's rows, or every tenant's for the background jobs that span tenants.
+ */
+export interface TransactionScope {
+  tenant?: string;
+  allTenants?: boolean;
+}
+
 /** One connection held for a while, e.g. to keep a session-level advisory lock. */
 export interface Session extends Queryable {
   /** Runs `fn` inside BEGIN/COMMIT on this session; rolls back when `fn` throws. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Queryable) => Promise<T>, scope?: TransactionScope): Promise<T>;
 }
 
 export type DbKind = 'pg' | 'pglite';
@@ -42,8 +51,8 @@ export interface Db extends Queryable {
   readonly description: string;
   /** Runs `fn` on one connection held for the whole call. */
   withSession<T>(fn: (session: Session) => Promise<T>): Promise<T>;
-  /** Runs `fn` inside one transaction on one checked-out connection. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Runs `fn` inside one transaction on one checked-out connection, scoped by `scope` from its start. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>, scope?: TransactionScope): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -53,6 +62,27 @@ export interface Db extends Queryable {
  */
 export function withTransaction<T>(db: Db, fn: (tx: Queryable) => Promise<T>): Promise<T> {
   return db.transaction(fn);
+}
+
+/** The settings row-level security reads (migration 012); see tenantScope.ts. */
+export const SCOPE_SETTINGS = { tenant: 'accounting.tenant', allTenants: 'accounting.all_tenants' } as const;
+
+/** `scope` as the values of the two settings, in the order of `SET_SCOPE_SQL`'s parameters. */
+export function scopeValues(scope: TransactionScope): [tenant: string, allTenants: 'on' | 'off'] {
+  return [scope.tenant ?? '', scope.allTenants ? 'on' : 'off'];
+}
+
+/** Sets both settings for the rest of the open transaction (`SET LOCAL` semantics). */
+export const SET_SCOPE_SQL = `SELECT set_config('${SCOPE_SETTINGS.tenant}', $1, true), set_config('${SCOPE_SETTINGS.allTenants}', $2, true)`;
+
+/**
+ * The script that opens a transaction in `scope`: BEGIN and both settings in one round trip
+ * (a simple-protocol script, without parameters, so `literal` must quote its argument).
+ */
+export function beginScoped(scope: TransactionScope | undefined, literal: (value: string) => string): string {
+  if (!scope) return 'BEGIN';
+  const [tenant, allTenants] = scopeValues(scope);
+  return `BEGIN; SELECT set_config('${SCOPE_SETTINGS.tenant}', ${literal(tenant)}, true), set_config('${SCOPE_SETTINGS.allTenants}', '${allTenants}', true)`;
 }
 
 /** The range of PostgreSQL's `bigint` (ids, microsecond timestamps): inputs outside it are refused before a query. */

@@ -2,7 +2,10 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { unavailableReason } from './databaseErrors.js';
-import type { Db, Queryable } from './db.js';
+import { grantAppRole } from './appRole.js';
+import { getAuditChainKeyring } from './auditChainMac.js';
+import { chainAllUnchainedAuditEvents } from './repositories/auditChain.js';
+import type { Db, Queryable, Session } from './db.js';
 
 /** One numbered, forward-only SQL file from `migrations/`. */
 export interface Migration {
@@ -85,10 +88,50 @@ export async function getMigrationStatus(db: Queryable, migrations: readonly Mig
   return compare(migrations, await readApplied(db));
 }
 
+export interface RunMigrationsOptions {
+  /**
+   * The application's role (the user of `DATABASE_URL`) when the migrations run as another role,
+   * the owner: after the migrations it is granted exactly `APP_ROLE_PRIVILEGES` (appRole.ts).
+   * Absent, or the same role as the migrations', nothing is granted (one role owns everything).
+   */
+  appRole?: string;
+}
+
 export interface RunMigrationsResult {
   applied: string[];
+  /** The role granted the application's privileges, when one was (see `RunMigrationsOptions.appRole`). */
+  grantedRole?: string;
   /** Applied in the database but unknown to this code; not an error (a rollback runs older code). */
   unknown: string[];
+  /** Rows chained per tenant that had no audit chain columns (written before migration 011); absent when none. */
+  auditChained?: Record<string, number>;
+}
+
+/**
+ * Refuses, with a message that says what to do, when migrations are pending and this role cannot
+ * create tables in the schema: the application's role, run where the owner's should be.
+ */
+async function assertCanApply(session: Session, pending: readonly string[]): Promise<void> {
+  if (pending.length === 0) return;
+  const { rows } = await session.query<{ me: string; schema: string | null; can_create: boolean }>(
+    `SELECT current_user AS me, current_schema() AS schema,
+            coalesce(has_schema_privilege(current_schema(), 'CREATE'), false) AS can_create`,
+  );
+  const row = rows[0];
+  if (!row || row.can_create) return;
+  throw new MigrationError(
+    `${pending.length} migration(s) pending (${pending[0]}...) but role ${row.me} may not create tables in ` +
+      `${row.schema ?? 'the schema on its search_path'}: run the migrations as the tables' owner (MIGRATION_DATABASE_URL)`,
+  );
+}
+
+/** Grants `appRole` its privileges unless it is the role running the migrations; returns it when granted. */
+async function grantToAppRole(session: Session, appRole: string | undefined): Promise<string | undefined> {
+  if (!appRole) return undefined;
+  const { rows } = await session.query<{ me: string }>('SELECT current_user AS me');
+  if (rows[0]?.me === appRole) return undefined;
+  await session.transaction((tx) => grantAppRole(tx, appRole));
+  return appRole;
 }
 
 /**
@@ -96,7 +139,7 @@ export interface RunMigrationsResult {
  * lock so concurrent runners (several pods starting at once) apply each file exactly once.
  * Running it again is a no-op. Refuses, before applying anything, when an applied file changed.
  */
-export async function runMigrations(db: Db, migrations?: readonly Migration[]): Promise<RunMigrationsResult> {
+export async function runMigrations(db: Db, migrations?: readonly Migration[], options: RunMigrationsOptions = {}): Promise<RunMigrationsResult> {
   const files = migrations ?? (await loadMigrations());
   return db.withSession(async (session) => {
     // A migration may build an index for minutes, and a second replica waits for the first one's
@@ -107,8 +150,15 @@ export async function runMigrations(db: Db, migrations?: readonly Migration[]): 
     // table: it gives up after MIGRATION_LOCK_TIMEOUT instead (the start-up retries it).
     await session.exec(`SET lock_timeout = '${MIGRATION_LOCK_TIMEOUT}'`);
     try {
-      await session.exec(CREATE_TABLE);
-      const status = compare(files, await readApplied(session));
+      // Created only when missing: the application's role, which may run this to find nothing
+      // pending (a BFF started after the migration Job), has no right to create tables.
+      let recorded = await readApplied(session);
+      await assertCanApply(session, compare(files, recorded).pending);
+      if (!recorded) {
+        await session.exec(CREATE_TABLE);
+        recorded = new Map();
+      }
+      const status = compare(files, recorded);
       if (status.changed.length > 0) {
         throw new MigrationError(
           `applied migration ${status.changed.join(', ')} was edited after it ran; migrations are forward-only: ` +
@@ -131,7 +181,15 @@ export async function runMigrations(db: Db, migrations?: readonly Migration[]): 
         }
         applied.push(migration.name);
       }
-      return { applied, unknown: status.unknown };
+      const grantedRole = await grantToAppRole(session, options.appRole);
+      // The database never holds the chain key: rows written before migration 011 are chained here.
+      const auditChained = await chainAllUnchainedAuditEvents(session, getAuditChainKeyring());
+      return {
+        applied,
+        unknown: status.unknown,
+        ...(grantedRole ? { grantedRole } : {}),
+        ...(Object.keys(auditChained).length > 0 ? { auditChained } : {}),
+      };
     } finally {
       await session.query(`SELECT pg_advisory_unlock(${LOCK_KEY_SQL})`);
       await session.exec('RESET statement_timeout; RESET lock_timeout');

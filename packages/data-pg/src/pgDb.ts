@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { parseIntoClientConfig } from 'pg-connection-string';
 import { asDatabaseError, unavailableReason, type DatabaseUnavailableReason } from './databaseErrors.js';
-import { PG_TYPE, redactDatabaseUrl, type Db, type Queryable, type QueryOptions, type QueryResult, type Session } from './db.js';
+import { beginScoped, PG_TYPE, redactDatabaseUrl, type Db, type Queryable, type QueryOptions, type QueryResult, type Session, type TransactionScope } from './db.js';
 
 export interface PgDbOptions {
   connectionString: string;
@@ -173,9 +173,9 @@ export function createPgDb(options: PgDbOptions): Db {
     };
   }
 
-  async function runInTransaction<T>(client: pg.PoolClient, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  async function runInTransaction<T>(client: pg.PoolClient, fn: (tx: Queryable) => Promise<T>, scope?: TransactionScope): Promise<T> {
     const tx = clientQueryable(client);
-    await tx.exec('BEGIN');
+    await tx.exec(beginScoped(scope, (value) => client.escapeLiteral(value)));
     try {
       const result = await fn(tx);
       await tx.exec('COMMIT');
@@ -206,7 +206,7 @@ export function createPgDb(options: PgDbOptions): Db {
       try {
         const session: Session = {
           ...clientQueryable(client),
-          transaction: (inner) => runInTransaction(client, inner),
+          transaction: (inner, scope) => runInTransaction(client, inner, scope),
         };
         return await fn(session);
       } catch (err) {
@@ -217,11 +217,11 @@ export function createPgDb(options: PgDbOptions): Db {
         release(broken);
       }
     },
-    async transaction<T>(fn: (tx: Queryable) => Promise<T>) {
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>, scope?: TransactionScope) {
       const { client, release } = await tracked(() => checkOut(pool));
       let broken: Error | undefined;
       try {
-        return await runInTransaction(client, fn);
+        return await runInTransaction(client, fn, scope);
       } catch (err) {
         broken = (err as { connectionBroken?: Error }).connectionBroken;
         throw err;

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
-import { PG_TYPE, type Db, type Queryable, type QueryResult, type Session } from './db.js';
+import { PG_TYPE, scopeValues, SET_SCOPE_SQL, type Db, type Queryable, type QueryResult, type Session, type TransactionScope } from './db.js';
 
 const identity = (value: string): string => value;
 
@@ -32,8 +32,14 @@ export async function createPgliteDb(dataDir?: string): Promise<Db> {
     extensions: { pg_trgm },
   });
   const root = txQueryable(pglite);
-  const transaction = <T>(fn: (tx: Queryable) => Promise<T>): Promise<T> =>
-    pglite.transaction((tx) => fn(txQueryable(tx)));
+  // PGlite runs as a superuser, which row-level security does not restrict; the scope is set
+  // anyway so the embedded database sees the same settings as PostgreSQL.
+  const transaction = <T>(fn: (tx: Queryable) => Promise<T>, scope?: TransactionScope): Promise<T> =>
+    pglite.transaction(async (tx) => {
+      const queryable = txQueryable(tx);
+      if (scope) await queryable.query(SET_SCOPE_SQL, scopeValues(scope));
+      return fn(queryable);
+    });
   const session: Session = { ...root, transaction };
 
   return {

@@ -145,3 +145,52 @@ export class ConnectionNotAssignedError extends DomainError {
     super(`connection ${connectionId} is not assigned to this tenant`, { source, connection_id: connectionId });
   }
 }
+
+/** The request carries no bearer token where one is required (`AUTH_MODE=jwt`). */
+export class AuthenticationRequiredError extends DomainError {
+  readonly code = 'AUTH_REQUIRED';
+  readonly kind = 'unauthorized';
+  constructor() {
+    super('a bearer token is required: Authorization: Bearer <token>');
+  }
+}
+
+/**
+ * The bearer token was refused: bad signature, unknown key, wrong issuer or audience, expired,
+ * not yet valid, a refused algorithm, or identity claims missing or malformed. `problem` is one
+ * of the verifier's fixed phrases, never the token or a claim value.
+ */
+export class InvalidTokenError extends DomainError {
+  readonly code = 'AUTH_INVALID_TOKEN';
+  readonly kind = 'unauthorized';
+  constructor(readonly problem: string) {
+    super(`the bearer token is not valid: ${problem}`);
+  }
+}
+
+/**
+ * `X-Tenant` or `X-User-Role` was sent beside a verified token and says something else than the
+ * token (another tenant, or a role with more permissions than the token's).
+ */
+export class IdentityMismatchError extends DomainError {
+  readonly code = 'IDENTITY_MISMATCH';
+  readonly kind = 'forbidden';
+  constructor(header: 'X-Tenant' | 'X-User-Role') {
+    super(
+      header === 'X-Tenant' ? "X-Tenant differs from the token's tenant" : "X-User-Role differs from the token's role and is not a narrower one",
+      { header },
+    );
+  }
+}
+
+/**
+ * The keys that verify bearer tokens could not be fetched (the key set URL is down); retry
+ * later. `reason` says why, for the log (not sent to the client).
+ */
+export class AuthUnavailableError extends DomainError {
+  readonly code = 'AUTH_UNAVAILABLE';
+  readonly kind = 'unavailable';
+  constructor(readonly retryAfterSeconds: number, readonly reason: string) {
+    super('the token signing keys cannot be fetched right now; retry later');
+  }
+}

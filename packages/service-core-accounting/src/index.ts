@@ -7,6 +7,7 @@ export * from './sync/syncExternalSource.js';
 export * from './sync/connectionAssignments.js';
 export * from './sync/sourceStatus.js';
 export * from './audit/auditTrail.js';
+export * from './audit/auditChain.js';
 export * from './idempotency/runIdempotent.js';
 export * from './exports/index.js';
 export * from './audit/recordAuditEvent.js';

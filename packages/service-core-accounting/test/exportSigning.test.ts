@@ -213,6 +213,10 @@ const row = (overrides: Partial<AuditExportRow> = {}): AuditExportRow => ({
   summary: 'check it',
   details: '{"amount": 12345678901234567890.123456789}',
   request_id: 'req-1',
+  chain_seq: '7',
+  chain_key_id: '0123456789abcdef',
+  chain_prev_mac: 'a'.repeat(64),
+  chain_mac: 'b'.repeat(64),
   ...overrides,
 });
 
@@ -232,6 +236,7 @@ describe('the NDJSON serializer', () => {
       subject_id: 'inv-1',
       summary: 'check it',
       request_id: 'req-1',
+      chain: { seq: '7', key_id: '0123456789abcdef', prev_mac: 'a'.repeat(64), mac: 'b'.repeat(64) },
       // eslint-disable-next-line no-loss-of-precision -- JSON.parse loses the same digits; the raw line is checked below
       details: { amount: 12345678901234567890.123456789 },
     });
@@ -244,10 +249,10 @@ describe('the NDJSON serializer', () => {
 describe('the CSV serializer', () => {
   it('starts with a header row and ends every record with CRLF', () => {
     expect(AUDIT_EXPORT_SERIALIZERS.csv.preamble).toBe(
-      'id,ts,tenant,actor_role,actor_id,action,subject_type,subject_id,summary,request_id,details\r\n',
+      'id,ts,tenant,actor_role,actor_id,action,subject_type,subject_id,summary,request_id,chain_seq,chain_key_id,chain_prev_mac,chain_mac,details\r\n',
     );
     expect(AUDIT_EXPORT_SERIALIZERS.csv.serialize([row()])).toBe(
-      '42,2026-01-02T03:04:05.123456Z,default,operator,,manual_review_request,invoice,inv-1,check it,req-1,' +
+      `42,2026-01-02T03:04:05.123456Z,default,operator,,manual_review_request,invoice,inv-1,check it,req-1,7,0123456789abcdef,${'a'.repeat(64)},${'b'.repeat(64)},` +
         '"{""amount"": 12345678901234567890.123456789}"\r\n',
     );
   });

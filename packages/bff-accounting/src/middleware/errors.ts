@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import { DatabaseUnavailableError } from '@accounting/data-pg';
 import {
+  AuthUnavailableError,
   BusyError,
   DomainError,
   isStorableText,
@@ -71,6 +72,12 @@ const BODY_PARSER_ERRORS: Record<string, Omit<HttpError, 'details'> & { code: Er
   'request.aborted': { status: 400, code: 'INVALID_REQUEST', message: 'request body was not received completely' },
   'request.size.invalid': { status: 400, code: 'INVALID_REQUEST', message: 'request body size does not match Content-Length' },
 };
+
+/** The RFC 6750 challenge of each 401 answer (`WWW-Authenticate`). */
+const BEARER_CHALLENGES: Partial<Record<string, string>> = {
+  AUTH_REQUIRED: 'Bearer realm="bff-accounting"',
+  AUTH_INVALID_TOKEN: 'Bearer realm="bff-accounting", error="invalid_token"',
+} satisfies Partial<Record<ErrorCode, string>>;
 
 const INTERNAL: HttpError = { status: 500, code: 'INTERNAL', message: 'internal error; quote the request_id when reporting it' };
 
@@ -161,7 +168,7 @@ function classify(err: unknown): HttpError {
       code: err.code,
       message: err.message,
       details: err.details,
-      ...(err instanceof BusyError ? { retryAfterSeconds: err.retryAfterSeconds } : {}),
+      ...(err instanceof BusyError || err instanceof AuthUnavailableError ? { retryAfterSeconds: err.retryAfterSeconds } : {}),
     };
   }
   if (err instanceof z.ZodError) {
@@ -196,6 +203,8 @@ export function errorHandler(): ErrorRequestHandler {
       return;
     }
     if (http.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(http.retryAfterSeconds));
+    const challenge = BEARER_CHALLENGES[http.code];
+    if (challenge) res.setHeader('WWW-Authenticate', challenge);
     res.status(http.status).json(errorBody(req, http.code, http.message, http.details));
   };
 }

@@ -79,6 +79,20 @@ const retryAfterHeaders = {
     .meta({ header: { id: 'Retry-After' }, description: 'Seconds to wait before retrying (on `DATABASE_UNAVAILABLE` and other temporary refusals)' }),
 };
 
+/** `WWW-Authenticate` on 401 (`AUTH_MODE=jwt`). */
+const challengeHeaders = {
+  'WWW-Authenticate': z
+    .string()
+    .meta({ header: { id: 'WWW-Authenticate' }, description: 'The Bearer challenge (RFC 6750): `Bearer realm="bff-accounting"`, with `error="invalid_token"` for a refused token' }),
+};
+
+/** The response headers of an error status besides `X-Request-Id`. */
+function errorHeaders(status: number) {
+  if (status === 401) return z.object({ ...requestIdHeaders, ...challengeHeaders });
+  if (status === 429 || status === 503) return z.object({ ...requestIdHeaders, ...retryAfterHeaders });
+  return z.object(requestIdHeaders);
+}
+
 /** Error responses by status: the one error shape, with `error_code` narrowed to the codes of that status. */
 function errorResponses(codes: readonly ErrorCode[]): Record<string, ZodOpenApiResponseObject> {
   const byStatus = new Map<number, ErrorCode[]>();
@@ -92,7 +106,7 @@ function errorResponses(codes: readonly ErrorCode[]): Record<string, ZodOpenApiR
     if (!first) continue;
     responses[`${status}`] = {
       description: group.map((code) => `- \`${code}\`: ${ERROR_CODES[code].when}`).join('\n'),
-      headers: z.object(status === 429 || status === 503 ? { ...requestIdHeaders, ...retryAfterHeaders } : requestIdHeaders),
+      headers: errorHeaders(status),
       content: { 'application/json': { schema: z.intersection(errorBody, z.looseObject({ error_code: z.enum([first, ...others]) })) } },
     };
   }
@@ -129,7 +143,8 @@ function operation(name: ApiRouteName, route: ApiRoute, doc: RouteDoc): ZodOpenA
     summary: doc.summary,
     description: [doc.description, `Needs the permission \`${route.permission}\` (internal roles: ${roles.join(', ')}).`].filter(Boolean).join('\n\n'),
     'x-permission': route.permission,
-    security: [{ tenant: [], role: [] }],
+    // AUTH_MODE=headers: the gateway's headers; AUTH_MODE=jwt: a bearer token (docs/POLICY.md).
+    security: [{ tenant: [], role: [] }, { bearer: [] }],
     parameters: [
       userIdHeader,
       requestIdParam,
@@ -230,17 +245,26 @@ export function buildOpenApiDocument(): oas31.OpenAPIObject {
     paths: { ...opsPaths(), ...paths },
     components: {
       securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description:
+            'With `AUTH_MODE=jwt`: a JWT signed by the identity provider (`AUTH_JWKS_URL` or `AUTH_PUBLIC_KEY`, issuer `AUTH_ISSUER`, audience `AUTH_AUDIENCE`). ' +
+            'Tenant, role and user come from its claims; `X-Tenant`/`X-User-Role`, when sent, must match them (a role may narrow). ' +
+            'Missing: 401 AUTH_REQUIRED; refused: 401 AUTH_INVALID_TOKEN; keys unreachable: 503 AUTH_UNAVAILABLE; headers differ: 403 IDENTITY_MISMATCH.',
+        },
         tenant: {
           type: 'apiKey',
           in: 'header',
           name: 'X-Tenant',
-          description: `The tenant, set by the gateway: \`${TENANT_ID_PATTERN.source}\`. Missing: 400 TENANT_REQUIRED; malformed: 400 INVALID_TENANT; not allowed: 403 TENANT_NOT_ENABLED.`,
+          description: `With \`AUTH_MODE=headers\`, the tenant, set by the gateway: \`${TENANT_ID_PATTERN.source}\`. Missing: 400 TENANT_REQUIRED; malformed: 400 INVALID_TENANT; not allowed: 403 TENANT_NOT_ENABLED.`,
         },
         role: {
           type: 'apiKey',
           in: 'header',
           name: 'X-User-Role',
-          description: "The gateway's role, mapped by `OS_ROLE_MAP_JSON` onto an internal role. Unmapped: 403 ROLE_NOT_MAPPED; lacking the route's `x-permission`: 403 FORBIDDEN.",
+          description: "With `AUTH_MODE=headers`, the gateway's role, mapped by `OS_ROLE_MAP_JSON` onto an internal role. Unmapped: 403 ROLE_NOT_MAPPED; lacking the route's `x-permission`: 403 FORBIDDEN.",
         },
       },
       schemas: { Error: errorBody },

@@ -11,9 +11,15 @@ export const ERROR_CODES = {
   IDEMPOTENCY_KEY_REQUIRED: { status: 400, when: 'no `Idempotency-Key`' },
   INVALID_IDEMPOTENCY_KEY: { status: 400, when: 'the key is not 1-255 printable ASCII characters' },
   INVALID_REQUEST: { status: 400, when: 'the body could not be read completely (the client stopped sending, a wrong `Content-Length`, a corrupt compressed body)' },
+  AUTH_REQUIRED: { status: 401, when: '`AUTH_MODE=jwt` and no `Authorization: Bearer` token; `WWW-Authenticate` names the realm' },
+  AUTH_INVALID_TOKEN: {
+    status: 401,
+    when: '`AUTH_MODE=jwt` and the token is refused (signature, unknown `kid`, issuer, audience, expired, not yet valid, algorithm, tenant or user claim missing or malformed); `WWW-Authenticate` says `error="invalid_token"`',
+  },
   TENANT_NOT_ENABLED: { status: 403, when: 'tenant not in `OS_TENANT_ALLOWLIST_JSON`; `tenant` echoed' },
-  ROLE_NOT_MAPPED: { status: 403, when: '`X-User-Role` missing or not in `OS_ROLE_MAP_JSON`' },
+  ROLE_NOT_MAPPED: { status: 403, when: "`X-User-Role` (with `AUTH_MODE=jwt`: the token's role claim) missing or not in `OS_ROLE_MAP_JSON`" },
   FORBIDDEN: { status: 403, when: "the role lacks the route's permission; `permission`, `role`" },
+  IDENTITY_MISMATCH: { status: 403, when: "`AUTH_MODE=jwt` and `X-Tenant` or `X-User-Role` was sent and differs from the token's (a role may only narrow it); `header`" },
   CONNECTION_NOT_ASSIGNED: { status: 403, when: 'the bank connection is not assigned to the tenant (`BANK_SBX_CONNECTIONS_JSON`); `source`, `connection_id`' },
   NOT_FOUND: { status: 404, when: 'no such record for this tenant (the same answer whether missing or another tenant’s)' },
   SOURCE_CONNECTION_LOCKED: { status: 409, when: 'a source holding synced data cannot move to another connection' },
@@ -32,6 +38,7 @@ export const ERROR_CODES = {
     status: 503,
     when: 'the database is unavailable for now (restarting, failing over, a timeout, no free connection) or not yet migrated after a start; `reason`; `Retry-After` says when to retry',
   },
+  AUTH_UNAVAILABLE: { status: 503, when: '`AUTH_MODE=jwt` and the token signing keys (`AUTH_JWKS_URL`) cannot be fetched; `Retry-After` says when to retry' },
   EXPORTS_DISABLED: { status: 503, when: '`EXPORT_SIGN_SECRET` is not set' },
   NOT_READY: { status: 503, when: 'not ready; `reason`' },
 } as const satisfies Record<string, { status: number; when: string }>;
@@ -40,6 +47,10 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 
 /** Codes every `/v1` route can answer: the policy gate's, and the unexpected. */
 export const GATE_ERRORS: readonly ErrorCode[] = [
+  'AUTH_REQUIRED',
+  'AUTH_INVALID_TOKEN',
+  'IDENTITY_MISMATCH',
+  'AUTH_UNAVAILABLE',
   'TENANT_REQUIRED',
   'INVALID_TENANT',
   'TENANT_NOT_ENABLED',

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ZodOpenApiContentObject } from 'zod-openapi';
 import type { ApiRouteName } from '../policy/permissions.js';
-import { auditEvent, auditListPage, auditListQuery, manualReviewBody } from '../routes/schemas/auditSchemas.js';
+import { auditChainVerification, auditEvent, auditListPage, auditListQuery, auditVerifyQuery, manualReviewBody } from '../routes/schemas/auditSchemas.js';
 import { idempotentReplayedHeader } from '../routes/schemas/commonSchemas.js';
 import {
   exportParams,
@@ -81,6 +81,16 @@ export const ROUTE_DOCS = {
     body: { required: true, content: json(manualReviewBody) },
     idempotencyKey: true,
     responses: { 201: { description: 'The recorded audit event', content: json(auditEvent), headers: replayed } },
+  },
+  verifyAuditChain: {
+    tag: 'audit',
+    summary: "Verify the tenant's tamper-evident audit chain and name its first broken link",
+    description:
+      'Walks the chain up to its recorded head with every configured key (`AUDIT_CHAIN_KEY`, `AUDIT_CHAIN_KEY_PREV`). A broken chain is ' +
+      'still `200` with `valid: false` and `first_broken`. With `expect_seq` and `expect_mac` (a head saved earlier) it also says whether ' +
+      'the chain still holds that head. See docs/POLICY.md "Audit trail integrity".',
+    query: auditVerifyQuery,
+    responses: { 200: { description: 'The verification', content: json(auditChainVerification) } },
   },
   listSources: {
     tag: 'sources',

@@ -7,6 +7,7 @@ import type { InternalRole } from '../config.js';
  */
 export const PERMISSIONS = [
   'audit:read',
+  'audit:verify',
   'manual_review:create',
   'exports:read',
   'sources:read',
@@ -23,7 +24,7 @@ export type Permission = (typeof PERMISSIONS)[number];
 export const ROLE_PERMISSIONS: Readonly<Record<InternalRole, readonly Permission[]>> = {
   viewer: ['sources:read'],
   operator: ['audit:read', 'manual_review:create', 'sources:read', 'ledger:read', 'ledger:write', 'recon:read', 'recon:run', 'recon:decide'],
-  auditor: ['audit:read', 'exports:read', 'sources:read', 'ledger:read', 'recon:read'],
+  auditor: ['audit:read', 'audit:verify', 'exports:read', 'sources:read', 'ledger:read', 'recon:read'],
   admin: [...PERMISSIONS],
 };
 
@@ -40,6 +41,7 @@ export interface ApiRoute {
 export const API_ROUTES = {
   listAuditEvents: { method: 'GET', path: '/v1/accounting/audit', permission: 'audit:read' },
   createManualReview: { method: 'POST', path: '/v1/accounting/audit/manual-review', permission: 'manual_review:create' },
+  verifyAuditChain: { method: 'GET', path: '/v1/accounting/audit/verify', permission: 'audit:verify' },
   listSources: { method: 'GET', path: '/v1/accounting/os/sources', permission: 'sources:read' },
   getSource: { method: 'GET', path: '/v1/accounting/os/sources/:source', permission: 'sources:read' },
   putSource: { method: 'PUT', path: '/v1/accounting/os/sources/:source', permission: 'sources:write' },

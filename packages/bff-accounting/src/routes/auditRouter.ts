@@ -5,15 +5,26 @@ import {
   parseIdempotencyKey,
   requestManualReview,
   runIdempotent,
+  verifyAuditChain,
 } from '@accounting/service-core-accounting';
+import { auditChainKeyring } from '../auditChainKeys.js';
+import type { Config } from '../config.js';
 import { parseInput } from '../middleware/errors.js';
 import { API_ROUTES } from '../policy/permissions.js';
 import { addRoute, policyOf } from './route.js';
-import { auditListQuery, manualReviewBody } from './schemas/auditSchemas.js';
+import { auditListQuery, auditVerifyQuery, manualReviewBody } from './schemas/auditSchemas.js';
 
-/** The tenant's audit trail (AuditList) and the HUD's manual-review requests. */
-export function createAuditRouter({ db }: { db: Db }): Router {
+/** The tenant's audit trail (AuditList), its chain's verification and the HUD's manual-review requests. */
+export function createAuditRouter({ db, config }: { db: Db; config: Config }): Router {
   const router = Router();
+  const chainKeys = auditChainKeyring(config.auditChain);
+
+  addRoute(router, API_ROUTES.verifyAuditChain, async (req, res) => {
+    const { tenant } = policyOf(req);
+    const query = parseInput(auditVerifyQuery, req.query, 'query');
+    const expect = query.expect_seq !== undefined && query.expect_mac !== undefined ? { seq: query.expect_seq, mac: query.expect_mac } : undefined;
+    res.json(await verifyAuditChain(db, chainKeys, tenant, { expect }));
+  });
 
   addRoute(router, API_ROUTES.listAuditEvents, async (req, res) => {
     const { tenant } = policyOf(req);

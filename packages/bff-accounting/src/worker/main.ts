@@ -3,6 +3,7 @@ import { getMigrationStatus, loadMigrations, unavailableReason } from '@accounti
 import { BankSandboxAdapter } from '@accounting/service-core-accounting';
 import { ConfigError, loadConfig } from '../config.js';
 import { connectPostgres } from '../database.js';
+import { installAuditChainKeyring } from '../auditChainKeys.js';
 import { createLogger } from '../logger.js';
 import { pushSyncMetrics } from './pushSyncMetrics.js';
 import { runSyncWorker, summarize } from './syncWorker.js';
@@ -59,6 +60,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   }
 
   const logger = createLogger(config.logLevel).child({ component: 'worker_sync_external' });
+  // A failed sync is recorded as an audit event, chained with the BFF's key.
+  installAuditChainKeyring(config.auditChain, logger);
   const started = Date.now();
   const db = connectPostgres(config.database as Extract<typeof config.database, { kind: 'pg' }>, logger, { max: 2 });
   const bank = new BankSandboxAdapter({

@@ -1,4 +1,6 @@
 import type { Queryable, QueryOptions } from '../db.js';
+import { getAuditChainKeyring, type AuditChainContent, type AuditChainKey } from '../auditChainMac.js';
+import { inTenant } from '../tenantScope.js';
 import { sqlParams } from '../sqlParams.js';
 
 /** An audit event as the API shows it. */
@@ -64,26 +66,83 @@ function toAuditEvent(row: AuditRow): AuditEvent {
   };
 }
 
-/** Appends one event to the tenant's audit trail (there is no update or delete). */
-export async function appendAuditEvent(db: Queryable, tenant: string, event: NewAuditEvent): Promise<AuditEvent> {
-  const { rows } = await db.query<AuditRow>(
-    `INSERT INTO audit_events (tenant, actor_role, actor_id, action, subject_type, subject_id, summary, details, request_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-     RETURNING ${COLUMNS}`,
-    [
+/** How often an append whose chain head moved under it starts again (only without a transaction). */
+const APPEND_ATTEMPTS = 50;
+
+/**
+ * Appends one event to the tenant's audit trail (there is no update or delete), as the next link
+ * of the tenant's chain (migration 011): locks the tenant's `audit_chain_heads` row, takes the
+ * row's id and time, computes its MAC with the current chain key (`getAuditChainKeyring`), and
+ * inserts the row and moves the head in one statement, in the caller's transaction (or one of its
+ * own when `db` is the database or a session), so the lock holds until commit and the tenant's
+ * appends are serial. The insert also happens only if the head did not move meanwhile (and starts
+ * again otherwise), so the chain stays whole even if that lock were lost.
+ */
+export function appendAuditEvent(db: Queryable, tenant: string, event: NewAuditEvent): Promise<AuditEvent> {
+  const key = getAuditChainKeyring().current;
+  const details = JSON.stringify(event.details ?? {});
+  return inTenant(db, tenant, (tx) => appendChained(tx, tenant, event, key, details));
+}
+
+async function appendChained(db: Queryable, tenant: string, event: NewAuditEvent, key: AuditChainKey, details: string): Promise<AuditEvent> {
+  for (let attempt = 1; ; attempt += 1) {
+    // ON CONFLICT DO UPDATE locks the head row (creating it on the tenant's first event); the
+    // id and the time are taken under the lock, so they grow with the chain.
+    const { rows: heads } = await db.query<{ seq: string; mac: string | null; id: string; ts: string; details: string }>(
+      `INSERT INTO audit_chain_heads AS head (tenant) VALUES ($1)
+       ON CONFLICT (tenant) DO UPDATE SET tenant = head.tenant
+       RETURNING head.seq::text AS seq, head.mac, nextval(pg_get_serial_sequence('audit_events', 'id'))::text AS id,
+                 ${isoTimestampSql('clock_timestamp()')} AS ts, $2::jsonb::text AS details`,
+      [tenant, details],
+      PREPARED,
+    );
+    const head = heads[0] as { seq: string; mac: string | null; id: string; ts: string; details: string };
+    const content: AuditChainContent = {
       tenant,
-      event.actorRole,
-      event.actorId ?? null,
-      event.action,
-      event.subjectType ?? null,
-      event.subjectId ?? null,
-      event.summary ?? '',
-      JSON.stringify(event.details ?? {}),
-      event.requestId ?? null,
-    ],
-    PREPARED,
-  );
-  return toAuditEvent(rows[0] as AuditRow);
+      seq: (BigInt(head.seq) + 1n).toString(),
+      id: head.id,
+      ts: head.ts,
+      actor_role: event.actorRole,
+      actor_id: event.actorId ?? null,
+      action: event.action,
+      subject_type: event.subjectType ?? null,
+      subject_id: event.subjectId ?? null,
+      summary: event.summary ?? '',
+      details: head.details,
+      request_id: event.requestId ?? null,
+    };
+    const mac = key.mac(content, head.mac);
+    const { rows } = await db.query<AuditRow>(
+      `WITH moved AS (
+         UPDATE audit_chain_heads SET seq = $13, mac = $15, key_id = $14, updated_at = now()
+         WHERE tenant = $1 AND seq = $13 - 1 RETURNING tenant)
+       INSERT INTO audit_events (id, tenant, ts, actor_role, actor_id, action, subject_type, subject_id, summary, details, request_id,
+                                 chain_seq, chain_key_id, chain_prev_mac, chain_mac)
+       OVERRIDING SYSTEM VALUE
+       SELECT $2, moved.tenant, $3::timestamptz, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $13, $14, $12, $15 FROM moved
+       RETURNING ${COLUMNS}`,
+      [
+        tenant,
+        content.id,
+        content.ts,
+        content.actor_role,
+        content.actor_id,
+        content.action,
+        content.subject_type,
+        content.subject_id,
+        content.summary,
+        content.details,
+        content.request_id,
+        head.mac,
+        content.seq,
+        key.id,
+        mac,
+      ],
+      PREPARED,
+    );
+    if (rows[0]) return toAuditEvent(rows[0]);
+    if (attempt >= APPEND_ATTEMPTS) throw new Error(`audit chain head of tenant ${tenant} kept moving; append in a transaction`);
+  }
 }
 
 /** Filters of the audit list; every one is optional and they combine with AND. */
@@ -117,8 +176,6 @@ export interface AuditPage {
 const SEARCH_TEXT = `coalesce(subject_id, '') || ' ' || summary`;
 /** The search expression; ILIKE over it is what `q` means. */
 const SEARCH_EXPRESSION = `(${SEARCH_TEXT})`;
-/** The keys of the month index of migration 007; it must stay identical to the index's expression. */
-const SEARCH_KEYS = `audit_search_keys(tenant, ts, action, ${SEARCH_TEXT})`;
 /** The length of the month index's keys; a shorter `q` has none and is tested row by row. */
 const SEARCH_KEY_LENGTH = 3;
 /**
@@ -181,10 +238,11 @@ export async function listAuditEvents(
 ): Promise<AuditPage> {
   const filter = options.filter ?? {};
   const want = options.limit + 1;
-  const rows =
+  const rows = await inTenant(db, tenant, (tx) =>
     filter.q && [...filter.q].length >= SEARCH_KEY_LENGTH && filter.subjectId === undefined
-      ? await searchNewestFirst(db, tenant, { ...filter, q: filter.q }, want, options.after)
-      : await readNewestFirst(db, tenant, filter, want, options.after);
+      ? searchNewestFirst(tx, tenant, { ...filter, q: filter.q }, want, options.after)
+      : readNewestFirst(tx, tenant, filter, want, options.after),
+  );
   const page = rows.slice(0, options.limit);
   const last = page.at(-1);
   return {
@@ -308,7 +366,9 @@ async function searchNewestFirst(
   // before the edge, once per month). The month's bounds are tested on the candidates too, so
   // a row can only ever come from its own month. (The month's end in UTC: timestamptz plus an
   // interval would count the month in the session's time zone.)
-  const keys = `${SEARCH_KEYS} @> audit_search_query_keys($1, month.start, ${param(filter.q)}, ${param(action)}::text)`;
+  // (audit_search_month_rows, migration 012, is that query run as the tables' owner, so the
+  // index serves it under row-level security; it returns only the scoped tenant's rows.)
+  const monthRows = `audit_search_month_rows(month.start, ${param(filter.q)}, ${param(action)}::text)`;
   where.push(`ts >= month.start AND ts < (month.start AT TIME ZONE 'UTC' + interval '1 month') AT TIME ZONE 'UTC'`);
   where.push(`${SEARCH_EXPRESSION} ILIKE ${param(containsPattern(filter.q))}`);
   const rest = param(want - found.length);
@@ -318,7 +378,7 @@ async function searchNewestFirst(
     `SELECT ${COLUMNS}, ${TS_MICROS}
      FROM unnest(${param(months)}::timestamptz[]) WITH ORDINALITY AS month(start, n)
      CROSS JOIN LATERAL (
-       SELECT audit_events.* FROM (SELECT * FROM audit_events WHERE ${keys} OFFSET 0) AS audit_events
+       SELECT audit_events.* FROM (SELECT * FROM ${monthRows} OFFSET 0) AS audit_events
        WHERE ${where.join(' AND ')}
        ORDER BY audit_events.ts DESC, audit_events.id DESC LIMIT ${rest}) AS audit_events
      ORDER BY month.n, audit_events.ts DESC, audit_events.id DESC LIMIT ${rest}`,

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db.js';
+import { inTenant } from '../tenantScope.js';
 import { isoTimestampSql } from './auditEvents.js';
 
 /**
@@ -18,6 +19,11 @@ export interface AuditExportRow {
   /** JSON text (PostgreSQL's jsonb output), never parsed on the way out. */
   details: string;
   request_id: string | null;
+  /** The row's place in the tenant's audit chain and its MACs (migration 011); null on a row not chained yet. */
+  chain_seq: string | null;
+  chain_key_id: string | null;
+  chain_prev_mac: string | null;
+  chain_mac: string | null;
 }
 
 /** Which of the tenant's events an export covers: `from <= ts < to` and `ts <= asOf`. */
@@ -33,7 +39,7 @@ export interface AuditExportRange {
 // The queries below ORDER BY `audit_events.ts`: a bare `ts` would be this text column, which no
 // index orders.
 const COLUMNS = `id, ${isoTimestampSql('ts')} AS ts, tenant, actor_role, actor_id, action, subject_type, subject_id, summary,
-  details::text AS details, request_id`;
+  details::text AS details, request_id, chain_seq::text AS chain_seq, chain_key_id, chain_prev_mac, chain_mac`;
 
 const RANGE = `tenant = $1
   AND ts >= COALESCE($2::timestamptz, '-infinity')
@@ -66,17 +72,20 @@ export async function* readAuditExportBatches(
   const bounds = [tenant, range.from ?? null, range.to ?? null, range.asOf];
   let last: AuditExportRow | undefined;
   for (;;) {
-    const { rows } = last
-      ? await db.query<AuditExportRow>(
-          `SELECT ${COLUMNS} FROM audit_events
-           WHERE ${RANGE} AND (ts, id) > ($5::timestamptz, $6::bigint)
-           ORDER BY audit_events.ts, audit_events.id LIMIT $7`,
-          [...bounds, last.ts, last.id, batchSize],
-        )
-      : await db.query<AuditExportRow>(
-          `SELECT ${COLUMNS} FROM audit_events WHERE ${RANGE} ORDER BY audit_events.ts, audit_events.id LIMIT $5`,
-          [...bounds, batchSize],
-        );
+    const after = last;
+    const { rows } = await inTenant(db, tenant, (tx) =>
+      after
+        ? tx.query<AuditExportRow>(
+            `SELECT ${COLUMNS} FROM audit_events
+             WHERE ${RANGE} AND (ts, id) > ($5::timestamptz, $6::bigint)
+             ORDER BY audit_events.ts, audit_events.id LIMIT $7`,
+            [...bounds, after.ts, after.id, batchSize],
+          )
+        : tx.query<AuditExportRow>(`SELECT ${COLUMNS} FROM audit_events WHERE ${RANGE} ORDER BY audit_events.ts, audit_events.id LIMIT $5`, [
+            ...bounds,
+            batchSize,
+          ]),
+    );
     if (rows.length > 0) yield rows;
     if (rows.length < batchSize) return;
     last = rows[rows.length - 1];
@@ -95,11 +104,13 @@ export async function findExportCreatedEvent(
   tenant: string,
   exportId: string,
 ): Promise<ExportCreatedEvent | undefined> {
-  const { rows } = await db.query<ExportCreatedEvent>(
-    `SELECT ${isoTimestampSql('ts')} AS ts, details FROM audit_events
-     WHERE tenant = $1 AND subject_id = $2 AND action = 'export_created' AND subject_type = 'audit_export'
-     ORDER BY audit_events.ts DESC, audit_events.id DESC LIMIT 1`,
-    [tenant, exportId],
+  const { rows } = await inTenant(db, tenant, (tx) =>
+    tx.query<ExportCreatedEvent>(
+      `SELECT ${isoTimestampSql('ts')} AS ts, details FROM audit_events
+       WHERE tenant = $1 AND subject_id = $2 AND action = 'export_created' AND subject_type = 'audit_export'
+       ORDER BY audit_events.ts DESC, audit_events.id DESC LIMIT 1`,
+      [tenant, exportId],
+    ),
   );
   return rows[0];
 }

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db.js';
+import { inAllTenants, inTenant } from '../tenantScope.js';
 
 export type ExternalSourceKind = 'bank_sbx';
 
@@ -53,17 +54,19 @@ export async function upsertExternalSource(
   tenant: string,
   source: Omit<ExternalSource, 'tenant'>,
 ): Promise<{ source: ExternalSource; created: boolean }> {
-  await claimConnection(db, tenant, source);
-  const { rows } = await db.query<SourceRow & { created: boolean }>(
-    `INSERT INTO external_sources AS s (tenant, source, kind, connection_id, enabled)
-     VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT (tenant, source) DO UPDATE
-       SET kind = excluded.kind, connection_id = excluded.connection_id, enabled = excluded.enabled, updated_at = now()
-     RETURNING tenant, source, kind, connection_id, enabled, (xmax = 0) AS created`,
-    [tenant, source.source, source.kind, source.connectionId, source.enabled],
-  );
-  const row = rows[0] as SourceRow & { created: boolean };
-  return { source: toSource(row), created: row.created };
+  return inTenant(db, tenant, async (db) => {
+    await claimConnection(db, tenant, source);
+    const { rows } = await db.query<SourceRow & { created: boolean }>(
+      `INSERT INTO external_sources AS s (tenant, source, kind, connection_id, enabled)
+       VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (tenant, source) DO UPDATE
+         SET kind = excluded.kind, connection_id = excluded.connection_id, enabled = excluded.enabled, updated_at = now()
+       RETURNING tenant, source, kind, connection_id, enabled, (xmax = 0) AS created`,
+      [tenant, source.source, source.kind, source.connectionId, source.enabled],
+    );
+    const row = rows[0] as SourceRow & { created: boolean };
+    return { source: toSource(row), created: row.created };
+  });
 }
 
 /**
@@ -76,28 +79,32 @@ export async function seedExternalSource(
   tenant: string,
   source: Omit<ExternalSource, 'tenant'>,
 ): Promise<ExternalSource | undefined> {
-  await claimConnection(db, tenant, source);
-  await db.query(
-    `INSERT INTO external_sources (tenant, source, kind, connection_id, enabled)
-     SELECT $1, $2, $3, $4, $5
-      WHERE EXISTS (SELECT 1 FROM external_connection_owners WHERE tenant = $1 AND kind = $3 AND connection_id = $4)
-     ON CONFLICT (tenant, source) DO NOTHING`,
-    [tenant, source.source, source.kind, source.connectionId, source.enabled],
-  );
-  const { rows } = await db.query<SourceRow>(
-    `SELECT tenant, source, kind, connection_id, enabled FROM external_sources WHERE tenant = $1 AND source = $2`,
-    [tenant, source.source],
-  );
-  return rows[0] ? toSource(rows[0]) : undefined;
+  return inTenant(db, tenant, async (db) => {
+    await claimConnection(db, tenant, source);
+    await db.query(
+      `INSERT INTO external_sources (tenant, source, kind, connection_id, enabled)
+       SELECT $1, $2, $3, $4, $5
+        WHERE EXISTS (SELECT 1 FROM external_connection_owners WHERE tenant = $1 AND kind = $3 AND connection_id = $4)
+       ON CONFLICT (tenant, source) DO NOTHING`,
+      [tenant, source.source, source.kind, source.connectionId, source.enabled],
+    );
+    const { rows } = await db.query<SourceRow>(
+      `SELECT tenant, source, kind, connection_id, enabled FROM external_sources WHERE tenant = $1 AND source = $2`,
+      [tenant, source.source],
+    );
+    return rows[0] ? toSource(rows[0]) : undefined;
+  });
 }
 
 /** The tenant's sources, by source id. */
 export async function listExternalSources(db: Queryable, tenant: string): Promise<ExternalSource[]> {
-  const { rows } = await db.query<SourceRow>(
-    `SELECT tenant, source, kind, connection_id, enabled FROM external_sources WHERE tenant = $1 ORDER BY source`,
-    [tenant],
-  );
-  return rows.map(toSource);
+  return inTenant(db, tenant, async (db) => {
+    const { rows } = await db.query<SourceRow>(
+      `SELECT tenant, source, kind, connection_id, enabled FROM external_sources WHERE tenant = $1 ORDER BY source`,
+      [tenant],
+    );
+    return rows.map(toSource);
+  });
 }
 
 /**
@@ -105,28 +112,34 @@ export async function listExternalSources(db: Queryable, tenant: string): Promis
  * design, reads across tenants.
  */
 export async function listEnabledSourcesOfAllTenants(db: Queryable): Promise<ExternalSource[]> {
-  const { rows } = await db.query<SourceRow>(
-    `SELECT tenant, source, kind, connection_id, enabled FROM external_sources WHERE enabled ORDER BY tenant, source`,
-  );
-  return rows.map(toSource);
+  return inAllTenants(db, async (db) => {
+    const { rows } = await db.query<SourceRow>(
+      `SELECT tenant, source, kind, connection_id, enabled FROM external_sources WHERE enabled ORDER BY tenant, source`,
+    );
+    return rows.map(toSource);
+  });
 }
 
 /** The stored source, if the tenant has it. */
 export async function findExternalSource(db: Queryable, tenant: string, source: string): Promise<ExternalSource | undefined> {
-  const { rows } = await db.query<SourceRow>(
-    `SELECT tenant, source, kind, connection_id, enabled FROM external_sources WHERE tenant = $1 AND source = $2`,
-    [tenant, source],
-  );
-  return rows[0] ? toSource(rows[0]) : undefined;
+  return inTenant(db, tenant, async (db) => {
+    const { rows } = await db.query<SourceRow>(
+      `SELECT tenant, source, kind, connection_id, enabled FROM external_sources WHERE tenant = $1 AND source = $2`,
+      [tenant, source],
+    );
+    return rows[0] ? toSource(rows[0]) : undefined;
+  });
 }
 
 /** Whether anything was synced into the source yet (a cursor, an unfinished pass or any ledger row). */
 export async function sourceHasSyncedData(db: Queryable, tenant: string, source: string): Promise<boolean> {
-  const { rows } = await db.query<{ synced: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM external_ledger_offset WHERE tenant = $1 AND source = $2)
-         OR EXISTS (SELECT 1 FROM external_sync_progress WHERE tenant = $1 AND source = $2)
-         OR EXISTS (SELECT 1 FROM external_ledger WHERE tenant = $1 AND source = $2) AS synced`,
-    [tenant, source],
-  );
-  return rows[0]?.synced === true;
+  return inTenant(db, tenant, async (db) => {
+    const { rows } = await db.query<{ synced: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM external_ledger_offset WHERE tenant = $1 AND source = $2)
+           OR EXISTS (SELECT 1 FROM external_sync_progress WHERE tenant = $1 AND source = $2)
+           OR EXISTS (SELECT 1 FROM external_ledger WHERE tenant = $1 AND source = $2) AS synced`,
+      [tenant, source],
+    );
+    return rows[0]?.synced === true;
+  });
 }

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db.js';
+import { inAllTenants, inTenant } from '../tenantScope.js';
 
 /** A failure case waiting to be sent to the feedback webhook. */
 export interface FeedbackItem {
@@ -17,10 +18,12 @@ export async function enqueueFeedback(
   tenant: string,
   item: { auditEventId: string; action: string; subjectId: string | null; summary: string },
 ): Promise<void> {
-  await tx.query(
-    `INSERT INTO feedback_outbox (tenant, audit_event_id, action, subject_id, summary) VALUES ($1, $2, $3, $4, $5)`,
-    [tenant, item.auditEventId, item.action, item.subjectId, item.summary],
-  );
+  return inTenant(tx, tenant, async (tx) => {
+    await tx.query(
+      `INSERT INTO feedback_outbox (tenant, audit_event_id, action, subject_id, summary) VALUES ($1, $2, $3, $4, $5)`,
+      [tenant, item.auditEventId, item.action, item.subjectId, item.summary],
+    );
+  });
 }
 
 /**
@@ -30,30 +33,36 @@ export async function enqueueFeedback(
  * replay old history). Runs across tenants: the dispatcher serves them all.
  */
 export async function leaseDueFeedback(db: Queryable, options: { limit: number; leaseSeconds: number; maxAgeHours: number }): Promise<FeedbackItem[]> {
-  const { rows } = await db.query<{ id: string; tenant: string; audit_event_id: string; action: string; subject_id: string | null; summary: string; attempts: number }>(
-    `UPDATE feedback_outbox SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => $2)
-     WHERE id IN (
-       SELECT id FROM feedback_outbox
-       WHERE delivered_at IS NULL AND next_attempt_at <= now() AND created_at > now() - make_interval(hours => $3)
-       ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
-     RETURNING id, tenant, audit_event_id, action, subject_id, summary, attempts`,
-    [options.limit, options.leaseSeconds, options.maxAgeHours],
-  );
-  return rows
-    .map((row) => ({ id: row.id, tenant: row.tenant, auditEventId: row.audit_event_id, action: row.action, subjectId: row.subject_id, summary: row.summary, attempts: row.attempts }))
-    .sort((a, b) => Number(a.id) - Number(b.id));
+  return inAllTenants(db, async (db) => {
+    const { rows } = await db.query<{ id: string; tenant: string; audit_event_id: string; action: string; subject_id: string | null; summary: string; attempts: number }>(
+      `UPDATE feedback_outbox SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => $2)
+       WHERE id IN (
+         SELECT id FROM feedback_outbox
+         WHERE delivered_at IS NULL AND next_attempt_at <= now() AND created_at > now() - make_interval(hours => $3)
+         ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+       RETURNING id, tenant, audit_event_id, action, subject_id, summary, attempts`,
+      [options.limit, options.leaseSeconds, options.maxAgeHours],
+    );
+    return rows
+      .map((row) => ({ id: row.id, tenant: row.tenant, auditEventId: row.audit_event_id, action: row.action, subjectId: row.subject_id, summary: row.summary, attempts: row.attempts }))
+      .sort((a, b) => Number(a.id) - Number(b.id));
+  });
 }
 
 export async function markFeedbackDelivered(db: Queryable, id: string): Promise<void> {
-  await db.query(`UPDATE feedback_outbox SET delivered_at = now(), last_error = NULL WHERE id = $1`, [id]);
+  return inAllTenants(db, async (db) => {
+    await db.query(`UPDATE feedback_outbox SET delivered_at = now(), last_error = NULL WHERE id = $1`, [id]);
+  });
 }
 
 /** Records a failed attempt; `retryInSeconds` null means give up (kept, with its last error). */
 export async function markFeedbackFailed(db: Queryable, id: string, error: string, retryInSeconds: number | null): Promise<void> {
-  await db.query(
-    `UPDATE feedback_outbox SET last_error = $2,
-       next_attempt_at = CASE WHEN $3::float8 IS NULL THEN 'infinity'::timestamptz ELSE now() + make_interval(secs => $3::float8) END
-     WHERE id = $1`,
-    [id, error.slice(0, 300), retryInSeconds],
-  );
+  return inAllTenants(db, async (db) => {
+    await db.query(
+      `UPDATE feedback_outbox SET last_error = $2,
+         next_attempt_at = CASE WHEN $3::float8 IS NULL THEN 'infinity'::timestamptz ELSE now() + make_interval(secs => $3::float8) END
+       WHERE id = $1`,
+      [id, error.slice(0, 300), retryInSeconds],
+    );
+  });
 }

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db.js';
+import { inAllTenants, inTenant } from '../tenantScope.js';
 
 /** A stored outcome of a request made with an `Idempotency-Key`. */
 export interface IdempotencyRecord {
@@ -29,15 +30,17 @@ export async function tryLockIdempotencyKey(tx: Queryable, tenant: string, key: 
 
 /** The unexpired record of `key` in the tenant, if any. */
 export async function findIdempotencyRecord(tx: Queryable, tenant: string, key: string): Promise<IdempotencyRecord | undefined> {
-  const { rows } = await tx.query<{ scope: string; request_hash: string; response_status: number; response_body: unknown; created_at: Date }>(
-    `SELECT scope, request_hash, response_status, response_body, created_at FROM idempotency_keys
-     WHERE tenant = $1 AND key = $2 AND state = 'completed' AND expires_at > now()`,
-    [tenant, key],
-  );
-  const row = rows[0];
-  return row
-    ? { scope: row.scope, requestHash: row.request_hash, responseStatus: row.response_status, responseBody: row.response_body, createdAt: row.created_at }
-    : undefined;
+  return inTenant(tx, tenant, async (tx) => {
+    const { rows } = await tx.query<{ scope: string; request_hash: string; response_status: number; response_body: unknown; created_at: Date }>(
+      `SELECT scope, request_hash, response_status, response_body, created_at FROM idempotency_keys
+       WHERE tenant = $1 AND key = $2 AND state = 'completed' AND expires_at > now()`,
+      [tenant, key],
+    );
+    const row = rows[0];
+    return row
+      ? { scope: row.scope, requestHash: row.request_hash, responseStatus: row.response_status, responseBody: row.response_body, createdAt: row.created_at }
+      : undefined;
+  });
 }
 
 /** Stores the outcome under the key (replacing an expired record), kept for `retentionDays`. */
@@ -47,19 +50,23 @@ export async function saveIdempotencyRecord(
   key: string,
   record: { scope: string; requestHash: string; responseStatus: number; responseBody: unknown; retentionDays: number },
 ): Promise<void> {
-  await tx.query(
-    `INSERT INTO idempotency_keys (tenant, key, scope, request_hash, state, response_status, response_body, completed_at, expires_at)
-     VALUES ($1, $2, $3, $4, 'completed', $5, $6, now(), now() + make_interval(days => $7))
-     ON CONFLICT (tenant, key) DO UPDATE SET
-       scope = excluded.scope, request_hash = excluded.request_hash, state = 'completed',
-       response_status = excluded.response_status, response_body = excluded.response_body,
-       created_at = now(), completed_at = now(), expires_at = excluded.expires_at`,
-    [tenant, key, record.scope, record.requestHash, record.responseStatus, JSON.stringify(record.responseBody), record.retentionDays],
-  );
+  return inTenant(tx, tenant, async (tx) => {
+    await tx.query(
+      `INSERT INTO idempotency_keys (tenant, key, scope, request_hash, state, response_status, response_body, completed_at, expires_at)
+       VALUES ($1, $2, $3, $4, 'completed', $5, $6, now(), now() + make_interval(days => $7))
+       ON CONFLICT (tenant, key) DO UPDATE SET
+         scope = excluded.scope, request_hash = excluded.request_hash, state = 'completed',
+         response_status = excluded.response_status, response_body = excluded.response_body,
+         created_at = now(), completed_at = now(), expires_at = excluded.expires_at`,
+      [tenant, key, record.scope, record.requestHash, record.responseStatus, JSON.stringify(record.responseBody), record.retentionDays],
+    );
+  });
 }
 
 /** Deletes records past their retention; answers how many. Runs across tenants (housekeeping). */
 export async function deleteExpiredIdempotencyKeys(db: Queryable): Promise<number> {
-  const { rowCount } = await db.query(`DELETE FROM idempotency_keys WHERE expires_at <= now()`);
-  return rowCount;
+  return inAllTenants(db, async (db) => {
+    const { rowCount } = await db.query(`DELETE FROM idempotency_keys WHERE expires_at <= now()`);
+    return rowCount;
+  });
 }

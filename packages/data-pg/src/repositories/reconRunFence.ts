@@ -1,4 +1,5 @@
 import type { Queryable } from '../db.js';
+import { inTenant } from '../tenantScope.js';
 
 /** Which run, held by which replica: every write of a run is fenced by it. */
 export interface ReconRunFence {
@@ -28,7 +29,9 @@ export const RECON_RUN_FENCE_SQL = `SELECT 1 FROM recon_runs WHERE tenant = $1 A
  * waits for it) and throws `ReconRunLostError` unless it is still `fence.owner`'s running run.
  */
 export async function lockReconRunFence(tx: Queryable, fence: ReconRunFence): Promise<void> {
-  const { rows } = await tx.query(`${RECON_RUN_FENCE_SQL} FOR UPDATE`, [fence.tenant, fence.runId, fence.owner]);
-  if (rows.length === 0) throw new ReconRunLostError(fence);
+  return inTenant(tx, fence.tenant, async (tx) => {
+    const { rows } = await tx.query(`${RECON_RUN_FENCE_SQL} FOR UPDATE`, [fence.tenant, fence.runId, fence.owner]);
+    if (rows.length === 0) throw new ReconRunLostError(fence);
+  });
 }
 

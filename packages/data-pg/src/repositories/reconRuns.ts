@@ -1,4 +1,5 @@
 import type { Db, Queryable } from '../db.js';
+import { inAllTenants, inTenant } from '../tenantScope.js';
 import { lockReconRunFence, ReconRunLostError, type ReconRunFence } from './reconRunFence.js';
 import { deletePendingMarks, lockReconciliation } from './reconSuggestions.js';
 
@@ -37,26 +38,30 @@ export async function createReconRun(
   tenant: string,
   request: { from: string | null; to: string | null; requestedBy: string; requestId: string | null },
 ): Promise<ReconRunRow> {
-  const { rows } = await db.query<ReconRunRow>(
-    `WITH queued AS (
-       SELECT ${COLUMNS} FROM recon_runs
-       WHERE tenant = $1 AND status = 'queued' AND range_from IS NOT DISTINCT FROM $2::date AND range_to IS NOT DISTINCT FROM $3::date
-       ORDER BY created_at LIMIT 1
-     ), created AS (
-       INSERT INTO recon_runs (tenant, range_from, range_to, requested_by, request_id)
-       SELECT $1, $2::date, $3::date, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM queued)
-       RETURNING ${COLUMNS}
-     )
-     SELECT * FROM queued UNION ALL SELECT * FROM created`,
-    [tenant, request.from, request.to, request.requestedBy, request.requestId],
-  );
-  return rows[0] as ReconRunRow;
+  return inTenant(db, tenant, async (db) => {
+    const { rows } = await db.query<ReconRunRow>(
+      `WITH queued AS (
+         SELECT ${COLUMNS} FROM recon_runs
+         WHERE tenant = $1 AND status = 'queued' AND range_from IS NOT DISTINCT FROM $2::date AND range_to IS NOT DISTINCT FROM $3::date
+         ORDER BY created_at LIMIT 1
+       ), created AS (
+         INSERT INTO recon_runs (tenant, range_from, range_to, requested_by, request_id)
+         SELECT $1, $2::date, $3::date, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM queued)
+         RETURNING ${COLUMNS}
+       )
+       SELECT * FROM queued UNION ALL SELECT * FROM created`,
+      [tenant, request.from, request.to, request.requestedBy, request.requestId],
+    );
+    return rows[0] as ReconRunRow;
+  });
 }
 
 /** One run of the tenant; undefined for an unknown id or another tenant's. */
 export async function findReconRun(db: Queryable, tenant: string, runId: string): Promise<ReconRunRow | undefined> {
-  const { rows } = await db.query<ReconRunRow>(`SELECT ${COLUMNS} FROM recon_runs WHERE tenant = $1 AND id = $2::uuid`, [tenant, runId]);
-  return rows[0];
+  return inTenant(db, tenant, async (db) => {
+    const { rows } = await db.query<ReconRunRow>(`SELECT ${COLUMNS} FROM recon_runs WHERE tenant = $1 AND id = $2::uuid`, [tenant, runId]);
+    return rows[0];
+  });
 }
 
 /**
@@ -64,13 +69,15 @@ export async function findReconRun(db: Queryable, tenant: string, runId: string)
  * with error_code ABANDONED. Answers whether it did.
  */
 export async function failAbandonedReconRun(db: Queryable, tenant: string, leaseMs: number): Promise<boolean> {
-  const { rowCount } = await db.query(
-    `UPDATE recon_runs SET status = 'failed', finished_at = now(), error_code = 'ABANDONED',
-       error_message = 'the replica running it stopped answering (no heartbeat for ' || round($2::int / 1000.0) || ' s); post a new run'
-     WHERE tenant = $1 AND status = 'running' AND heartbeat_at < now() - make_interval(secs => $2::int / 1000.0)`,
-    [tenant, leaseMs],
-  );
-  return rowCount > 0;
+  return inTenant(db, tenant, async (db) => {
+    const { rowCount } = await db.query(
+      `UPDATE recon_runs SET status = 'failed', finished_at = now(), error_code = 'ABANDONED',
+         error_message = 'the replica running it stopped answering (no heartbeat for ' || round($2::int / 1000.0) || ' s); post a new run'
+       WHERE tenant = $1 AND status = 'running' AND heartbeat_at < now() - make_interval(secs => $2::int / 1000.0)`,
+      [tenant, leaseMs],
+    );
+    return rowCount > 0;
+  });
 }
 
 /**
@@ -83,7 +90,7 @@ export async function failAbandonedReconRun(db: Queryable, tenant: string, lease
 export async function claimNextReconRun(db: Db, owner: string, leaseMs: number): Promise<ReconRunRow | null> {
   const skipped: string[] = [];
   for (;;) {
-    const claim = await db.transaction(async (tx) => {
+    const claim = await inAllTenants(db, async (tx) => {
       const { rows: candidates } = await tx.query<{ tenant: string; id: string }>(
         `SELECT q.tenant, q.id::text AS id FROM recon_runs q
          WHERE q.status = 'queued' AND q.tenant <> ALL($2::text[])
@@ -114,20 +121,24 @@ export async function claimNextReconRun(db: Db, owner: string, leaseMs: number):
 
 /** Records that the run is still alive; false when it is no longer `owner`'s running run. */
 export async function heartbeatReconRun(db: Queryable, fence: ReconRunFence): Promise<boolean> {
-  const { rowCount } = await db.query(
-    `UPDATE recon_runs SET heartbeat_at = now() WHERE tenant = $1 AND id = $2::uuid AND owner = $3 AND status = 'running'`,
-    [fence.tenant, fence.runId, fence.owner],
-  );
-  return rowCount > 0;
+  return inTenant(db, fence.tenant, async (db) => {
+    const { rowCount } = await db.query(
+      `UPDATE recon_runs SET heartbeat_at = now() WHERE tenant = $1 AND id = $2::uuid AND owner = $3 AND status = 'running'`,
+      [fence.tenant, fence.runId, fence.owner],
+    );
+    return rowCount > 0;
+  });
 }
 
 /** Records the run's mode once it knows it; `ReconRunLostError` when the run is no longer `fence.owner`'s. */
 export async function setReconRunMode(db: Queryable, fence: ReconRunFence, mode: ReconRunMode): Promise<void> {
-  const { rowCount } = await db.query(
-    `UPDATE recon_runs SET mode = $4 WHERE tenant = $1 AND id = $2::uuid AND owner = $3 AND status = 'running'`,
-    [fence.tenant, fence.runId, fence.owner, mode],
-  );
-  if (rowCount === 0) throw new ReconRunLostError(fence);
+  return inTenant(db, fence.tenant, async (db) => {
+    const { rowCount } = await db.query(
+      `UPDATE recon_runs SET mode = $4 WHERE tenant = $1 AND id = $2::uuid AND owner = $3 AND status = 'running'`,
+      [fence.tenant, fence.runId, fence.owner, mode],
+    );
+    if (rowCount === 0) throw new ReconRunLostError(fence);
+  });
 }
 
 /** Ends `owner`'s running run; false when it was not (any more) theirs. */
@@ -136,42 +147,50 @@ export async function finishReconRun(
   fence: ReconRunFence,
   result: { status: 'succeeded'; summary: object } | { status: 'failed'; code: string; message: string },
 ): Promise<boolean> {
-  const { rowCount } = await db.query(
-    `UPDATE recon_runs SET status = $4, finished_at = now(), summary = $5::jsonb, error_code = $6, error_message = $7
-     WHERE tenant = $1 AND id = $2::uuid AND owner = $3 AND status = 'running'`,
-    [
-      fence.tenant,
-      fence.runId,
-      fence.owner,
-      result.status,
-      result.status === 'succeeded' ? JSON.stringify(result.summary) : null,
-      result.status === 'failed' ? result.code : null,
-      result.status === 'failed' ? result.message : null,
-    ],
-  );
-  return rowCount > 0;
+  return inTenant(db, fence.tenant, async (db) => {
+    const { rowCount } = await db.query(
+      `UPDATE recon_runs SET status = $4, finished_at = now(), summary = $5::jsonb, error_code = $6, error_message = $7
+       WHERE tenant = $1 AND id = $2::uuid AND owner = $3 AND status = 'running'`,
+      [
+        fence.tenant,
+        fence.runId,
+        fence.owner,
+        result.status,
+        result.status === 'succeeded' ? JSON.stringify(result.summary) : null,
+        result.status === 'failed' ? result.code : null,
+        result.status === 'failed' ? result.message : null,
+      ],
+    );
+    return rowCount > 0;
+  });
 }
 
 /** Puts `owner`'s running run back in the queue (its replica is stopping); false when it was not theirs. */
 export async function requeueReconRun(db: Queryable, fence: ReconRunFence): Promise<boolean> {
-  const { rowCount } = await db.query(
-    `UPDATE recon_runs SET status = 'queued', owner = NULL, mode = NULL, started_at = NULL, heartbeat_at = NULL
-     WHERE tenant = $1 AND id = $2::uuid AND owner = $3 AND status = 'running'`,
-    [fence.tenant, fence.runId, fence.owner],
-  );
-  return rowCount > 0;
+  return inTenant(db, fence.tenant, async (db) => {
+    const { rowCount } = await db.query(
+      `UPDATE recon_runs SET status = 'queued', owner = NULL, mode = NULL, started_at = NULL, heartbeat_at = NULL
+       WHERE tenant = $1 AND id = $2::uuid AND owner = $3 AND status = 'running'`,
+      [fence.tenant, fence.runId, fence.owner],
+    );
+    return rowCount > 0;
+  });
 }
 
 /** Deletes runs that finished more than `days` days ago. Answers how many. */
 export async function pruneReconRuns(db: Queryable, days: number): Promise<number> {
-  const { rowCount } = await db.query(`DELETE FROM recon_runs WHERE finished_at < now() - make_interval(days => $1::int)`, [days]);
-  return rowCount;
+  return inAllTenants(db, async (db) => {
+    const { rowCount } = await db.query(`DELETE FROM recon_runs WHERE finished_at < now() - make_interval(days => $1::int)`, [days]);
+    return rowCount;
+  });
 }
 
 /** The rules version of the tenant's last complete run (null: none, the next run is full). */
 export async function readReconState(db: Queryable, tenant: string): Promise<string | null> {
-  const { rows } = await db.query<{ rules_version: string | null }>(`SELECT rules_version FROM recon_state WHERE tenant = $1`, [tenant]);
-  return rows[0]?.rules_version ?? null;
+  return inTenant(db, tenant, async (db) => {
+    const { rows } = await db.query<{ rules_version: string | null }>(`SELECT rules_version FROM recon_state WHERE tenant = $1`, [tenant]);
+    return rows[0]?.rules_version ?? null;
+  });
 }
 
 /**
@@ -185,7 +204,7 @@ export async function completeReconPass(
   pass: { lineSeqs: readonly string[]; daySeqs: readonly string[]; rulesVersion?: string | null | undefined },
   batchSize = 5_000,
 ): Promise<void> {
-  await db.transaction(async (tx) => {
+  await inTenant(db, fence.tenant, async (tx) => {
     await lockReconRunFence(tx, fence);
     for (let i = 0; i < pass.lineSeqs.length; i += batchSize) {
       await deletePendingMarks(tx, fence.tenant, { lineSeqs: pass.lineSeqs.slice(i, i + batchSize), daySeqs: [] });
@@ -197,9 +216,11 @@ export async function completeReconPass(
 
 /** Records the rules version every stored suggestion of the tenant now follows, or null: unknown. */
 export async function writeReconState(db: Queryable, tenant: string, rulesVersion: string | null): Promise<void> {
-  await db.query(
-    `INSERT INTO recon_state (tenant, rules_version) VALUES ($1, $2)
-     ON CONFLICT (tenant) DO UPDATE SET rules_version = excluded.rules_version, updated_at = now()`,
-    [tenant, rulesVersion],
-  );
+  return inTenant(db, tenant, async (db) => {
+    await db.query(
+      `INSERT INTO recon_state (tenant, rules_version) VALUES ($1, $2)
+       ON CONFLICT (tenant) DO UPDATE SET rules_version = excluded.rules_version, updated_at = now()`,
+      [tenant, rulesVersion],
+    );
+  });
 }

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db.js';
+import { inTenant } from '../tenantScope.js';
 import { sqlParams } from '../sqlParams.js';
 import { RECON_RUN_FENCE_SQL, ReconRunLostError, type ReconRunFence } from './reconRunFence.js';
 
@@ -63,17 +64,21 @@ export async function pendingLineMarks(
   afterSeq: string,
   limit: number,
 ): Promise<(ReconLineKey & { seq: string })[]> {
-  const { rows } = await db.query<ReconLineKey & { seq: string }>(
-    `SELECT source, external_id, seq FROM recon_pending_lines WHERE tenant = $1 AND seq > $2::bigint ORDER BY seq LIMIT $3`,
-    [tenant, afterSeq, limit],
-  );
-  return rows;
+  return inTenant(db, tenant, async (db) => {
+    const { rows } = await db.query<ReconLineKey & { seq: string }>(
+      `SELECT source, external_id, seq FROM recon_pending_lines WHERE tenant = $1 AND seq > $2::bigint ORDER BY seq LIMIT $3`,
+      [tenant, afterSeq, limit],
+    );
+    return rows;
+  });
 }
 
 /** The tenant's marked ledger dates (`recon_pending_days`). */
 export async function pendingDayMarks(db: Queryable, tenant: string): Promise<{ day: string; seq: string }[]> {
-  const { rows } = await db.query<{ day: string; seq: string }>(`SELECT day, seq FROM recon_pending_days WHERE tenant = $1 ORDER BY day`, [tenant]);
-  return rows;
+  return inTenant(db, tenant, async (db) => {
+    const { rows } = await db.query<{ day: string; seq: string }>(`SELECT day, seq FROM recon_pending_days WHERE tenant = $1 ORDER BY day`, [tenant]);
+    return rows;
+  });
 }
 
 /**
@@ -82,36 +87,40 @@ export async function pendingDayMarks(db: Queryable, tenant: string): Promise<{ 
  * a concurrent import or sync). Call it in the pass's closing transaction (`completeReconPass`).
  */
 export async function deletePendingMarks(db: Queryable, tenant: string, marks: { lineSeqs: readonly string[]; daySeqs: readonly string[] }): Promise<void> {
-  if (marks.lineSeqs.length > 0) {
-    await db.query(
-      `DELETE FROM recon_pending_lines p
-       USING (SELECT source, external_id FROM recon_pending_lines WHERE tenant = $1 AND seq = ANY($2::bigint[])
-              ORDER BY source, external_id FOR UPDATE) AS k
-       WHERE p.tenant = $1 AND p.source = k.source AND p.external_id = k.external_id AND p.seq = ANY($2::bigint[])`,
-      [tenant, marks.lineSeqs],
-    );
-  }
-  if (marks.daySeqs.length > 0) {
-    await db.query(
-      `DELETE FROM recon_pending_days p
-       USING (SELECT day FROM recon_pending_days WHERE tenant = $1 AND seq = ANY($2::bigint[]) ORDER BY day FOR UPDATE) AS k
-       WHERE p.tenant = $1 AND p.day = k.day AND p.seq = ANY($2::bigint[])`,
-      [tenant, marks.daySeqs],
-    );
-  }
+  return inTenant(db, tenant, async (db) => {
+    if (marks.lineSeqs.length > 0) {
+      await db.query(
+        `DELETE FROM recon_pending_lines p
+         USING (SELECT source, external_id FROM recon_pending_lines WHERE tenant = $1 AND seq = ANY($2::bigint[])
+                ORDER BY source, external_id FOR UPDATE) AS k
+         WHERE p.tenant = $1 AND p.source = k.source AND p.external_id = k.external_id AND p.seq = ANY($2::bigint[])`,
+        [tenant, marks.lineSeqs],
+      );
+    }
+    if (marks.daySeqs.length > 0) {
+      await db.query(
+        `DELETE FROM recon_pending_days p
+         USING (SELECT day FROM recon_pending_days WHERE tenant = $1 AND seq = ANY($2::bigint[]) ORDER BY day FOR UPDATE) AS k
+         WHERE p.tenant = $1 AND p.day = k.day AND p.seq = ANY($2::bigint[])`,
+        [tenant, marks.daySeqs],
+      );
+    }
+  });
 }
 
 /** The tenant's lines with these keys, whatever their state (`live` says). */
 export async function reconLinesByKey(db: Queryable, tenant: string, keys: readonly ReconLineKey[]): Promise<MarkedReconLineRow[]> {
-  if (keys.length === 0) return [];
-  const { rows } = await db.query<MarkedReconLineRow>(
-    `SELECT ${LINE_COLUMNS}, (l.removed_at IS NULL AND s.decision IS DISTINCT FROM 'confirm') AS live
-     FROM unnest($2::text[], $3::text[]) AS k(source, external_id)
-     JOIN external_ledger l ON l.tenant = $1 AND l.source = k.source AND l.external_id = k.external_id
-     ${WITH_SUGGESTION}`,
-    [tenant, keys.map((key) => key.source), keys.map((key) => key.external_id)],
-  );
-  return rows;
+  return inTenant(db, tenant, async (db) => {
+    if (keys.length === 0) return [];
+    const { rows } = await db.query<MarkedReconLineRow>(
+      `SELECT ${LINE_COLUMNS}, (l.removed_at IS NULL AND s.decision IS DISTINCT FROM 'confirm') AS live
+       FROM unnest($2::text[], $3::text[]) AS k(source, external_id)
+       JOIN external_ledger l ON l.tenant = $1 AND l.source = k.source AND l.external_id = k.external_id
+       ${WITH_SUGGESTION}`,
+      [tenant, keys.map((key) => key.source), keys.map((key) => key.external_id)],
+    );
+    return rows;
+  });
 }
 
 /**
@@ -125,19 +134,21 @@ export async function reconLinesBookedWithin(
   after: { booked_date: string; source: string; external_id: string } | null,
   limit: number,
 ): Promise<ReconLineRow[]> {
-  // The page starts at the cursor's date, so each page reads from where the last one stopped.
-  const { rows } = await db.query<ReconLineRow>(
-    `SELECT ${LINE_COLUMNS}
-     FROM external_ledger l ${WITH_SUGGESTION}
-     WHERE l.tenant = $1 AND l.removed_at IS NULL AND l.booked_date BETWEEN $2::date AND $3::date
-       AND s.decision IS DISTINCT FROM 'confirm'
-       ${after ? 'AND (l.booked_date, l.source, l.external_id) > ($2::date, $5, $6)' : ''}
-     ORDER BY l.booked_date, l.source, l.external_id LIMIT $4`,
-    after
-      ? [tenant, after.booked_date, interval.to, limit, after.source, after.external_id]
-      : [tenant, interval.from, interval.to, limit],
-  );
-  return rows;
+  return inTenant(db, tenant, async (db) => {
+    // The page starts at the cursor's date, so each page reads from where the last one stopped.
+    const { rows } = await db.query<ReconLineRow>(
+      `SELECT ${LINE_COLUMNS}
+       FROM external_ledger l ${WITH_SUGGESTION}
+       WHERE l.tenant = $1 AND l.removed_at IS NULL AND l.booked_date BETWEEN $2::date AND $3::date
+         AND s.decision IS DISTINCT FROM 'confirm'
+         ${after ? 'AND (l.booked_date, l.source, l.external_id) > ($2::date, $5, $6)' : ''}
+       ORDER BY l.booked_date, l.source, l.external_id LIMIT $4`,
+      after
+        ? [tenant, after.booked_date, interval.to, limit, after.source, after.external_id]
+        : [tenant, interval.from, interval.to, limit],
+    );
+    return rows;
+  });
 }
 
 /**
@@ -150,28 +161,32 @@ export async function reconLinesByStoredEntries(
   column: 'scored' | 'claimable',
   entryIds: readonly string[],
 ): Promise<ReconLineRow[]> {
-  if (entryIds.length === 0) return [];
-  const { rows } = await db.query<ReconLineRow>(
-    `SELECT ${LINE_COLUMNS}
-     FROM (SELECT DISTINCT source, external_id FROM recon_scored_entries
-           WHERE tenant = $1 AND entry_id = ANY($2::text[]) ${column === 'claimable' ? 'AND claimable' : ''}) AS k
-     JOIN external_ledger l ON l.tenant = $1 AND l.source = k.source AND l.external_id = k.external_id
-     ${WITH_SUGGESTION}
-     WHERE l.removed_at IS NULL AND s.decision IS DISTINCT FROM 'confirm'`,
-    [tenant, entryIds],
-  );
-  return rows;
+  return inTenant(db, tenant, async (db) => {
+    if (entryIds.length === 0) return [];
+    const { rows } = await db.query<ReconLineRow>(
+      `SELECT ${LINE_COLUMNS}
+       FROM (SELECT DISTINCT source, external_id FROM recon_scored_entries
+             WHERE tenant = $1 AND entry_id = ANY($2::text[]) ${column === 'claimable' ? 'AND claimable' : ''}) AS k
+       JOIN external_ledger l ON l.tenant = $1 AND l.source = k.source AND l.external_id = k.external_id
+       ${WITH_SUGGESTION}
+       WHERE l.removed_at IS NULL AND s.decision IS DISTINCT FROM 'confirm'`,
+      [tenant, entryIds],
+    );
+    return rows;
+  });
 }
 
 /** Entry ids dated within `interval` that a person confirmed for some transaction: never matched again. */
 export async function confirmedEntryIdsWithin(db: Queryable, tenant: string, interval: DateInterval): Promise<string[]> {
-  const { rows } = await db.query<{ entry_id: string }>(
-    `SELECT s.entry_id FROM recon_suggestions s
-     JOIN ledger_entries e ON e.tenant = s.tenant AND e.entry_id = s.entry_id
-     WHERE s.tenant = $1 AND s.decision = 'confirm' AND e.entry_date BETWEEN $2::date AND $3::date`,
-    [tenant, interval.from, interval.to],
-  );
-  return rows.map((row) => row.entry_id);
+  return inTenant(db, tenant, async (db) => {
+    const { rows } = await db.query<{ entry_id: string }>(
+      `SELECT s.entry_id FROM recon_suggestions s
+       JOIN ledger_entries e ON e.tenant = s.tenant AND e.entry_id = s.entry_id
+       WHERE s.tenant = $1 AND s.decision = 'confirm' AND e.entry_date BETWEEN $2::date AND $3::date`,
+      [tenant, interval.from, interval.to],
+    );
+    return rows.map((row) => row.entry_id);
+  });
 }
 
 /** The declined pairs of these lines. */
@@ -180,24 +195,28 @@ export async function declinedPairsOf(
   tenant: string,
   keys: readonly ReconLineKey[],
 ): Promise<{ source: string; external_id: string; entry_id: string }[]> {
-  if (keys.length === 0) return [];
-  const { rows } = await db.query<{ source: string; external_id: string; entry_id: string }>(
-    `SELECT d.source, d.external_id, d.entry_id
-     FROM recon_declined_pairs d JOIN unnest($2::text[], $3::text[]) AS k(source, external_id)
-       ON d.source = k.source AND d.external_id = k.external_id
-     WHERE d.tenant = $1`,
-    [tenant, keys.map((key) => key.source), keys.map((key) => key.external_id)],
-  );
-  return rows;
+  return inTenant(db, tenant, async (db) => {
+    if (keys.length === 0) return [];
+    const { rows } = await db.query<{ source: string; external_id: string; entry_id: string }>(
+      `SELECT d.source, d.external_id, d.entry_id
+       FROM recon_declined_pairs d JOIN unnest($2::text[], $3::text[]) AS k(source, external_id)
+         ON d.source = k.source AND d.external_id = k.external_id
+       WHERE d.tenant = $1`,
+      [tenant, keys.map((key) => key.source), keys.map((key) => key.external_id)],
+    );
+    return rows;
+  });
 }
 
 /** Every declined pair of the tenant. */
 export async function declinedPairs(db: Queryable, tenant: string): Promise<{ source: string; external_id: string; entry_id: string }[]> {
-  const { rows } = await db.query<{ source: string; external_id: string; entry_id: string }>(
-    `SELECT source, external_id, entry_id FROM recon_declined_pairs WHERE tenant = $1`,
-    [tenant],
-  );
-  return rows;
+  return inTenant(db, tenant, async (db) => {
+    const { rows } = await db.query<{ source: string; external_id: string; entry_id: string }>(
+      `SELECT source, external_id, entry_id FROM recon_declined_pairs WHERE tenant = $1`,
+      [tenant],
+    );
+    return rows;
+  });
 }
 
 /**
@@ -233,51 +252,53 @@ export interface SuggestionWrite {
  * The run row is share-locked until the write commits, so a requeue or ABANDONED waits for it.
  */
 export async function storeSuggestionChunk(db: Queryable, fence: ReconRunFence, suggestionsJson: string): Promise<number> {
-  const { rows } = await db.query<{ written: number; held: boolean }>(
-    `WITH fence AS (
-       ${RECON_RUN_FENCE_SQL} FOR SHARE
-     ), r AS (
-       SELECT * FROM jsonb_to_recordset($4::jsonb) AS r(source text, external_id text, status text, entry_id text, confidence numeric,
-         rule text, rationale text, criteria jsonb, candidates jsonb, rules_version text, scored text[], claimable text[], seen text)
-     ), current AS (
-       SELECT s.source, s.external_id, s.updated_at, s.decision
-       FROM recon_suggestions s JOIN r ON s.source = r.source AND s.external_id = r.external_id
-       WHERE s.tenant = $1
-       FOR UPDATE OF s
-     ), written AS (
-       INSERT INTO recon_suggestions AS s
-         (tenant, source, external_id, status, entry_id, confidence, rule, rationale, criteria, candidates, rules_version,
-          scored_entry_ids, claimable_entry_ids)
-       SELECT $1, r.source, r.external_id, r.status, r.entry_id, r.confidence, r.rule, r.rationale, r.criteria, r.candidates,
-              r.rules_version, r.scored, r.claimable
-       FROM r LEFT JOIN current c ON c.source = r.source AND c.external_id = r.external_id
-       WHERE EXISTS (SELECT 1 FROM fence)
-         AND CASE WHEN c.source IS NULL THEN r.seen IS NULL
-                  ELSE c.decision IS DISTINCT FROM 'confirm' AND c.updated_at = r.seen::timestamptz END
-       ON CONFLICT (tenant, source, external_id) DO UPDATE SET
-         status = excluded.status, entry_id = excluded.entry_id, confidence = excluded.confidence, rule = excluded.rule,
-         rationale = excluded.rationale, criteria = excluded.criteria, candidates = excluded.candidates,
-         rules_version = excluded.rules_version, scored_entry_ids = excluded.scored_entry_ids,
-         claimable_entry_ids = excluded.claimable_entry_ids,
-         decision = NULL, decided_at = NULL, decided_by = NULL, updated_at = now()
-       WHERE s.decision IS DISTINCT FROM 'confirm'
-       RETURNING s.source, s.external_id, s.scored_entry_ids, s.claimable_entry_ids
-     ), pairs AS (
-       SELECT w.source, w.external_id, e.entry_id, e.entry_id = ANY(w.claimable_entry_ids) AS claimable
-       FROM written w CROSS JOIN unnest(w.scored_entry_ids) AS e(entry_id)
-     ), dropped AS (
-       DELETE FROM recon_scored_entries x USING written w
-       WHERE x.tenant = $1 AND x.source = w.source AND x.external_id = w.external_id AND NOT x.entry_id = ANY(w.scored_entry_ids)
-     ), kept AS (
-       INSERT INTO recon_scored_entries (tenant, entry_id, source, external_id, claimable)
-       SELECT $1, p.entry_id, p.source, p.external_id, p.claimable FROM pairs p
-       ON CONFLICT (tenant, entry_id, source, external_id) DO UPDATE SET claimable = excluded.claimable
-     )
-     SELECT (SELECT count(*) FROM written)::int AS written, EXISTS (SELECT 1 FROM fence) AS held`,
-    [fence.tenant, fence.runId, fence.owner, suggestionsJson],
-  );
-  if (!rows[0]?.held) throw new ReconRunLostError(fence);
-  return rows[0].written;
+  return inTenant(db, fence.tenant, async (db) => {
+    const { rows } = await db.query<{ written: number; held: boolean }>(
+      `WITH fence AS (
+         ${RECON_RUN_FENCE_SQL} FOR SHARE
+       ), r AS (
+         SELECT * FROM jsonb_to_recordset($4::jsonb) AS r(source text, external_id text, status text, entry_id text, confidence numeric,
+           rule text, rationale text, criteria jsonb, candidates jsonb, rules_version text, scored text[], claimable text[], seen text)
+       ), current AS (
+         SELECT s.source, s.external_id, s.updated_at, s.decision
+         FROM recon_suggestions s JOIN r ON s.source = r.source AND s.external_id = r.external_id
+         WHERE s.tenant = $1
+         FOR UPDATE OF s
+       ), written AS (
+         INSERT INTO recon_suggestions AS s
+           (tenant, source, external_id, status, entry_id, confidence, rule, rationale, criteria, candidates, rules_version,
+            scored_entry_ids, claimable_entry_ids)
+         SELECT $1, r.source, r.external_id, r.status, r.entry_id, r.confidence, r.rule, r.rationale, r.criteria, r.candidates,
+                r.rules_version, r.scored, r.claimable
+         FROM r LEFT JOIN current c ON c.source = r.source AND c.external_id = r.external_id
+         WHERE EXISTS (SELECT 1 FROM fence)
+           AND CASE WHEN c.source IS NULL THEN r.seen IS NULL
+                    ELSE c.decision IS DISTINCT FROM 'confirm' AND c.updated_at = r.seen::timestamptz END
+         ON CONFLICT (tenant, source, external_id) DO UPDATE SET
+           status = excluded.status, entry_id = excluded.entry_id, confidence = excluded.confidence, rule = excluded.rule,
+           rationale = excluded.rationale, criteria = excluded.criteria, candidates = excluded.candidates,
+           rules_version = excluded.rules_version, scored_entry_ids = excluded.scored_entry_ids,
+           claimable_entry_ids = excluded.claimable_entry_ids,
+           decision = NULL, decided_at = NULL, decided_by = NULL, updated_at = now()
+         WHERE s.decision IS DISTINCT FROM 'confirm'
+         RETURNING s.source, s.external_id, s.scored_entry_ids, s.claimable_entry_ids
+       ), pairs AS (
+         SELECT w.source, w.external_id, e.entry_id, e.entry_id = ANY(w.claimable_entry_ids) AS claimable
+         FROM written w CROSS JOIN unnest(w.scored_entry_ids) AS e(entry_id)
+       ), dropped AS (
+         DELETE FROM recon_scored_entries x USING written w
+         WHERE x.tenant = $1 AND x.source = w.source AND x.external_id = w.external_id AND NOT x.entry_id = ANY(w.scored_entry_ids)
+       ), kept AS (
+         INSERT INTO recon_scored_entries (tenant, entry_id, source, external_id, claimable)
+         SELECT $1, p.entry_id, p.source, p.external_id, p.claimable FROM pairs p
+         ON CONFLICT (tenant, entry_id, source, external_id) DO UPDATE SET claimable = excluded.claimable
+       )
+       SELECT (SELECT count(*) FROM written)::int AS written, EXISTS (SELECT 1 FROM fence) AS held`,
+      [fence.tenant, fence.runId, fence.owner, suggestionsJson],
+    );
+    if (!rows[0]?.held) throw new ReconRunLostError(fence);
+    return rows[0].written;
+  });
 }
 
 /** A stored suggestion with its bank transaction and entry, as the API shows it. */
@@ -317,28 +338,34 @@ export async function listSuggestions(
   tenant: string,
   options: { statuses?: readonly string[]; limit: number; beforeId?: string | null },
 ): Promise<{ items: SuggestionView[]; next: string | null }> {
-  const { params, where, param } = sqlParams([tenant]);
-  where.push('s.tenant = $1');
-  if (options.statuses?.length) where.push(`s.status = ANY(${param(options.statuses)}::text[])`);
-  if (options.beforeId) where.push(`s.id < ${param(options.beforeId)}::bigint`);
-  const { rows } = await db.query<SuggestionView>(`${VIEW} WHERE ${where.join(' AND ')} ORDER BY s.id DESC LIMIT ${param(options.limit + 1)}`, params);
-  const items = rows.slice(0, options.limit);
-  return { items, next: rows.length > options.limit ? (items.at(-1)?.id ?? null) : null };
+  return inTenant(db, tenant, async (db) => {
+    const { params, where, param } = sqlParams([tenant]);
+    where.push('s.tenant = $1');
+    if (options.statuses?.length) where.push(`s.status = ANY(${param(options.statuses)}::text[])`);
+    if (options.beforeId) where.push(`s.id < ${param(options.beforeId)}::bigint`);
+    const { rows } = await db.query<SuggestionView>(`${VIEW} WHERE ${where.join(' AND ')} ORDER BY s.id DESC LIMIT ${param(options.limit + 1)}`, params);
+    const items = rows.slice(0, options.limit);
+    return { items, next: rows.length > options.limit ? (items.at(-1)?.id ?? null) : null };
+  });
 }
 
 /** One suggestion of the tenant, locked for a decision (in a transaction). */
 export async function findSuggestionForUpdate(db: Queryable, tenant: string, id: string): Promise<SuggestionView | undefined> {
-  const { rows } = await db.query<SuggestionView>(`${VIEW} WHERE s.tenant = $1 AND s.id = $2::bigint FOR UPDATE OF s`, [tenant, id]);
-  return rows[0];
+  return inTenant(db, tenant, async (db) => {
+    const { rows } = await db.query<SuggestionView>(`${VIEW} WHERE s.tenant = $1 AND s.id = $2::bigint FOR UPDATE OF s`, [tenant, id]);
+    return rows[0];
+  });
 }
 
 /** Whether another suggestion already holds a confirmed match to `entryId`. */
 export async function entryConfirmedElsewhere(db: Queryable, tenant: string, entryId: string, suggestionId: string): Promise<boolean> {
-  const { rows } = await db.query(
-    `SELECT 1 FROM recon_suggestions WHERE tenant = $1 AND entry_id = $2 AND decision = 'confirm' AND id <> $3::bigint`,
-    [tenant, entryId, suggestionId],
-  );
-  return rows.length > 0;
+  return inTenant(db, tenant, async (db) => {
+    const { rows } = await db.query(
+      `SELECT 1 FROM recon_suggestions WHERE tenant = $1 AND entry_id = $2 AND decision = 'confirm' AND id <> $3::bigint`,
+      [tenant, entryId, suggestionId],
+    );
+    return rows.length > 0;
+  });
 }
 
 /** Records a person's decision on a suggestion. */
@@ -348,28 +375,34 @@ export async function recordSuggestionDecision(
   id: string,
   decision: { decision: 'confirm' | 'decline'; entryId: string | null; decidedBy: string },
 ): Promise<void> {
-  await db.query(
-    `UPDATE recon_suggestions SET decision = $3, decided_at = now(), decided_by = $4, updated_at = now(),
-       status = CASE WHEN $3 = 'confirm' THEN 'matched' ELSE status END,
-       entry_id = CASE WHEN $3 = 'confirm' THEN $5 ELSE entry_id END
-     WHERE tenant = $1 AND id = $2::bigint`,
-    [tenant, id, decision.decision, decision.decidedBy, decision.entryId],
-  );
+  return inTenant(db, tenant, async (db) => {
+    await db.query(
+      `UPDATE recon_suggestions SET decision = $3, decided_at = now(), decided_by = $4, updated_at = now(),
+         status = CASE WHEN $3 = 'confirm' THEN 'matched' ELSE status END,
+         entry_id = CASE WHEN $3 = 'confirm' THEN $5 ELSE entry_id END
+       WHERE tenant = $1 AND id = $2::bigint`,
+      [tenant, id, decision.decision, decision.decidedBy, decision.entryId],
+    );
+  });
 }
 
 /** Remembers a declined pair so it is never suggested again. */
 export async function rememberDeclinedPair(db: Queryable, tenant: string, pair: { source: string; externalId: string; entryId: string }): Promise<void> {
-  await db.query(
-    `INSERT INTO recon_declined_pairs (tenant, source, external_id, entry_id) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
-    [tenant, pair.source, pair.externalId, pair.entryId],
-  );
+  return inTenant(db, tenant, async (db) => {
+    await db.query(
+      `INSERT INTO recon_declined_pairs (tenant, source, external_id, entry_id) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+      [tenant, pair.source, pair.externalId, pair.entryId],
+    );
+  });
 }
 
 /** Counts of the tenant's suggestions by status. */
 export async function suggestionCounts(db: Queryable, tenant: string): Promise<Record<string, number>> {
-  const { rows } = await db.query<{ status: string; n: number }>(
-    `SELECT status, count(*)::int AS n FROM recon_suggestions WHERE tenant = $1 GROUP BY status`,
-    [tenant],
-  );
-  return Object.fromEntries(rows.map((row) => [row.status, row.n]));
+  return inTenant(db, tenant, async (db) => {
+    const { rows } = await db.query<{ status: string; n: number }>(
+      `SELECT status, count(*)::int AS n FROM recon_suggestions WHERE tenant = $1 GROUP BY status`,
+      [tenant],
+    );
+    return Object.fromEntries(rows.map((row) => [row.status, row.n]));
+  });
 }

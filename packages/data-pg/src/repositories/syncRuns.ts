@@ -1,4 +1,5 @@
 import type { Queryable } from '../db.js';
+import { inAllTenants, inTenant } from '../tenantScope.js';
 
 export interface SyncRunTotals {
   pages: number;
@@ -34,29 +35,31 @@ export async function unlockSourceSync(session: Queryable, tenant: string, sourc
  * they stored (`recordSyncRunProgress`) stay on their record and count in the totals.
  */
 export async function startSyncRun(db: Queryable, tenant: string, source: string): Promise<string> {
-  const abandoned = await db.query<{ rows: number }>(
-    `UPDATE external_sync_runs SET outcome = 'failed', finished_at = now(), error_code = 'ABANDONED',
-            error_message = 'the worker stopped before finishing this run'
-     WHERE tenant = $1 AND source = $2 AND outcome = 'running'
-     RETURNING rows_added + rows_modified + rows_removed AS rows`,
-    [tenant, source],
-  );
-  if (abandoned.rowCount > 0) {
-    // A killed worker's run is a failed run too: it counts in external_sync_errors_total.
-    await bumpState(
-      db,
-      tenant,
-      source,
-      `runs_total = runs_total + $3, errors_total = errors_total + $3, rows_synced_total = rows_synced_total + $4,
-       last_error_code = 'ABANDONED', last_error_at = now(), last_error_attempts = NULL`,
-      [abandoned.rowCount, abandoned.rows.reduce((sum, row) => sum + row.rows, 0)],
+  return inTenant(db, tenant, async (db) => {
+    const abandoned = await db.query<{ rows: number }>(
+      `UPDATE external_sync_runs SET outcome = 'failed', finished_at = now(), error_code = 'ABANDONED',
+              error_message = 'the worker stopped before finishing this run'
+       WHERE tenant = $1 AND source = $2 AND outcome = 'running'
+       RETURNING rows_added + rows_modified + rows_removed AS rows`,
+      [tenant, source],
     );
-  }
-  const { rows } = await db.query<{ id: string }>(
-    `INSERT INTO external_sync_runs (tenant, source) VALUES ($1, $2) RETURNING id`,
-    [tenant, source],
-  );
-  return (rows[0] as { id: string }).id;
+    if (abandoned.rowCount > 0) {
+      // A killed worker's run is a failed run too: it counts in external_sync_errors_total.
+      await bumpState(
+        db,
+        tenant,
+        source,
+        `runs_total = runs_total + $3, errors_total = errors_total + $3, rows_synced_total = rows_synced_total + $4,
+         last_error_code = 'ABANDONED', last_error_at = now(), last_error_attempts = NULL`,
+        [abandoned.rowCount, abandoned.rows.reduce((sum, row) => sum + row.rows, 0)],
+      );
+    }
+    const { rows } = await db.query<{ id: string }>(
+      `INSERT INTO external_sync_runs (tenant, source) VALUES ($1, $2) RETURNING id`,
+      [tenant, source],
+    );
+    return (rows[0] as { id: string }).id;
+  });
 }
 
 async function bumpState(db: Queryable, tenant: string, source: string, assignments: string, params: unknown[]): Promise<void> {
@@ -72,35 +75,39 @@ async function bumpState(db: Queryable, tenant: string, source: string, assignme
  * each page, so a run that never finishes (killed) still shows the pages and rows it stored.
  */
 export async function recordSyncRunProgress(db: Queryable, tenant: string, source: string, runId: string, totals: SyncRunTotals): Promise<void> {
-  await db.query(
-    `UPDATE external_sync_runs SET full_resync = $4, attempts = $5, pages = $6, rows_added = $7, rows_modified = $8,
-            rows_removed = $9, removed_unknown = $10, provider_refreshed_at = $11::timestamptz
-     WHERE tenant = $1 AND source = $2 AND id = $3`,
-    [tenant, source, runId, totals.fullResync, totals.attempts, totals.pages, totals.added, totals.modified, totals.removed,
-      totals.removedUnknown, totals.providerRefreshedAt],
-  );
+  return inTenant(db, tenant, async (db) => {
+    await db.query(
+      `UPDATE external_sync_runs SET full_resync = $4, attempts = $5, pages = $6, rows_added = $7, rows_modified = $8,
+              rows_removed = $9, removed_unknown = $10, provider_refreshed_at = $11::timestamptz
+       WHERE tenant = $1 AND source = $2 AND id = $3`,
+      [tenant, source, runId, totals.fullResync, totals.attempts, totals.pages, totals.added, totals.modified, totals.removed,
+        totals.removedUnknown, totals.providerRefreshedAt],
+    );
+  });
 }
 
 /** Closes the run as succeeded and moves the source's last-success time and totals. */
 export async function recordSyncSuccess(db: Queryable, tenant: string, source: string, runId: string, totals: SyncRunTotals): Promise<void> {
-  await db.query(
-    `UPDATE external_sync_runs SET outcome = 'succeeded', finished_at = clock_timestamp(), full_resync = $4, attempts = $5,
-            pages = $6, rows_added = $7, rows_modified = $8, rows_removed = $9, removed_unknown = $10,
-            provider_refreshed_at = $11::timestamptz
-     WHERE tenant = $1 AND source = $2 AND id = $3`,
-    [tenant, source, runId, totals.fullResync, totals.attempts, totals.pages, totals.added, totals.modified, totals.removed,
-      totals.removedUnknown, totals.providerRefreshedAt],
-  );
-  await bumpState(
-    db,
-    tenant,
-    source,
-    `runs_total = runs_total + 1, rows_synced_total = rows_synced_total + $3, last_success_at = clock_timestamp(),
-     last_run_seconds = (SELECT extract(epoch FROM finished_at - started_at) FROM external_sync_runs
-                         WHERE tenant = $1 AND source = $2 AND id = $5),
-     provider_refreshed_at = coalesce($4::timestamptz, provider_refreshed_at)`,
-    [totals.added + totals.modified + totals.removed, totals.providerRefreshedAt, runId],
-  );
+  return inTenant(db, tenant, async (db) => {
+    await db.query(
+      `UPDATE external_sync_runs SET outcome = 'succeeded', finished_at = clock_timestamp(), full_resync = $4, attempts = $5,
+              pages = $6, rows_added = $7, rows_modified = $8, rows_removed = $9, removed_unknown = $10,
+              provider_refreshed_at = $11::timestamptz
+       WHERE tenant = $1 AND source = $2 AND id = $3`,
+      [tenant, source, runId, totals.fullResync, totals.attempts, totals.pages, totals.added, totals.modified, totals.removed,
+        totals.removedUnknown, totals.providerRefreshedAt],
+    );
+    await bumpState(
+      db,
+      tenant,
+      source,
+      `runs_total = runs_total + 1, rows_synced_total = rows_synced_total + $3, last_success_at = clock_timestamp(),
+       last_run_seconds = (SELECT extract(epoch FROM finished_at - started_at) FROM external_sync_runs
+                           WHERE tenant = $1 AND source = $2 AND id = $5),
+       provider_refreshed_at = coalesce($4::timestamptz, provider_refreshed_at)`,
+      [totals.added + totals.modified + totals.removed, totals.providerRefreshedAt, runId],
+    );
+  });
 }
 
 /**
@@ -114,25 +121,27 @@ export async function recordSyncFailure(
   runId: string,
   failure: { code: string; message: string; attempts: number; totals: SyncRunTotals },
 ): Promise<void> {
-  const { totals } = failure;
-  await db.query(
-    `UPDATE external_sync_runs SET outcome = 'failed', finished_at = clock_timestamp(), error_code = $4, error_message = $5,
-            attempts = $6, full_resync = $7, pages = $8, rows_added = $9, rows_modified = $10, rows_removed = $11,
-            removed_unknown = $12
-     WHERE tenant = $1 AND source = $2 AND id = $3`,
-    [tenant, source, runId, failure.code, failure.message.slice(0, 500), failure.attempts, totals.fullResync, totals.pages,
-      totals.added, totals.modified, totals.removed, totals.removedUnknown],
-  );
-  await bumpState(
-    db,
-    tenant,
-    source,
-    `runs_total = runs_total + 1, errors_total = errors_total + 1, rows_synced_total = rows_synced_total + $6,
-     last_error_code = $3, last_error_at = clock_timestamp(), last_error_attempts = $4,
-     last_run_seconds = (SELECT extract(epoch FROM finished_at - started_at) FROM external_sync_runs
-                         WHERE tenant = $1 AND source = $2 AND id = $5)`,
-    [failure.code, failure.attempts, runId, totals.added + totals.modified + totals.removed],
-  );
+  return inTenant(db, tenant, async (db) => {
+    const { totals } = failure;
+    await db.query(
+      `UPDATE external_sync_runs SET outcome = 'failed', finished_at = clock_timestamp(), error_code = $4, error_message = $5,
+              attempts = $6, full_resync = $7, pages = $8, rows_added = $9, rows_modified = $10, rows_removed = $11,
+              removed_unknown = $12
+       WHERE tenant = $1 AND source = $2 AND id = $3`,
+      [tenant, source, runId, failure.code, failure.message.slice(0, 500), failure.attempts, totals.fullResync, totals.pages,
+        totals.added, totals.modified, totals.removed, totals.removedUnknown],
+    );
+    await bumpState(
+      db,
+      tenant,
+      source,
+      `runs_total = runs_total + 1, errors_total = errors_total + 1, rows_synced_total = rows_synced_total + $6,
+       last_error_code = $3, last_error_at = clock_timestamp(), last_error_attempts = $4,
+       last_run_seconds = (SELECT extract(epoch FROM finished_at - started_at) FROM external_sync_runs
+                           WHERE tenant = $1 AND source = $2 AND id = $5)`,
+      [failure.code, failure.attempts, runId, totals.added + totals.modified + totals.removed],
+    );
+  });
 }
 
 /** A run as `json_agg` returns it: timestamps are ISO strings. */
@@ -178,33 +187,35 @@ export interface SourceStatusRow {
 
 /** Each source of the tenant (or just `only`) with its sync state, row counts and last `recentRuns` runs. */
 export async function readSourceStatuses(db: Queryable, tenant: string, options: { only?: string; recentRuns?: number } = {}): Promise<SourceStatusRow[]> {
-  const { rows } = await db.query<SourceStatusRow>(
-    `SELECT s.source, s.kind, s.connection_id, s.enabled,
-            st.last_success_at, st.last_error_code, st.last_error_at, st.last_error_attempts, st.provider_refreshed_at,
-            coalesce(st.runs_total, 0)::text AS runs_total, coalesce(st.errors_total, 0)::text AS errors_total,
-            (o.cursor IS NOT NULL) AS cursor_present, o.updated_at AS cursor_updated_at,
-            CASE WHEN p.source IS NOT NULL THEN p.base_cursor IS NULL END AS pass_full_sync,
-            p.started_at AS pass_started_at, p.updated_at AS pass_updated_at, p.pages AS pass_pages,
-            coalesce(c.total, 0)::int AS rows_total, coalesce(c.active, 0)::int AS rows_active,
-            coalesce(c.removed, 0)::int AS rows_removed,
-            coalesce((SELECT json_agg(r ORDER BY r.started_at DESC) FROM (
-               SELECT id::text AS id, started_at, finished_at, outcome, full_resync, error_code, attempts, pages,
-                      rows_added, rows_modified, rows_removed
-               FROM external_sync_runs
-               WHERE tenant = s.tenant AND source = s.source ORDER BY started_at DESC LIMIT $2) r), '[]'::json) AS recent_runs
-     FROM external_sources s
-     LEFT JOIN external_sync_state st ON st.tenant = s.tenant AND st.source = s.source
-     LEFT JOIN external_ledger_offset o ON o.tenant = s.tenant AND o.source = s.source
-     LEFT JOIN external_sync_progress p ON p.tenant = s.tenant AND p.source = s.source
-     LEFT JOIN LATERAL (
-       SELECT count(*) AS total, count(*) FILTER (WHERE removed_at IS NULL) AS active,
-              count(*) FILTER (WHERE removed_at IS NOT NULL) AS removed
-       FROM external_ledger l WHERE l.tenant = s.tenant AND l.source = s.source) c ON true
-     WHERE s.tenant = $1 AND ($3::text IS NULL OR s.source = $3)
-     ORDER BY s.source`,
-    [tenant, options.recentRuns ?? 5, options.only ?? null],
-  );
-  return rows;
+  return inTenant(db, tenant, async (db) => {
+    const { rows } = await db.query<SourceStatusRow>(
+      `SELECT s.source, s.kind, s.connection_id, s.enabled,
+              st.last_success_at, st.last_error_code, st.last_error_at, st.last_error_attempts, st.provider_refreshed_at,
+              coalesce(st.runs_total, 0)::text AS runs_total, coalesce(st.errors_total, 0)::text AS errors_total,
+              (o.cursor IS NOT NULL) AS cursor_present, o.updated_at AS cursor_updated_at,
+              CASE WHEN p.source IS NOT NULL THEN p.base_cursor IS NULL END AS pass_full_sync,
+              p.started_at AS pass_started_at, p.updated_at AS pass_updated_at, p.pages AS pass_pages,
+              coalesce(c.total, 0)::int AS rows_total, coalesce(c.active, 0)::int AS rows_active,
+              coalesce(c.removed, 0)::int AS rows_removed,
+              coalesce((SELECT json_agg(r ORDER BY r.started_at DESC) FROM (
+                 SELECT id::text AS id, started_at, finished_at, outcome, full_resync, error_code, attempts, pages,
+                        rows_added, rows_modified, rows_removed
+                 FROM external_sync_runs
+                 WHERE tenant = s.tenant AND source = s.source ORDER BY started_at DESC LIMIT $2) r), '[]'::json) AS recent_runs
+       FROM external_sources s
+       LEFT JOIN external_sync_state st ON st.tenant = s.tenant AND st.source = s.source
+       LEFT JOIN external_ledger_offset o ON o.tenant = s.tenant AND o.source = s.source
+       LEFT JOIN external_sync_progress p ON p.tenant = s.tenant AND p.source = s.source
+       LEFT JOIN LATERAL (
+         SELECT count(*) AS total, count(*) FILTER (WHERE removed_at IS NULL) AS active,
+                count(*) FILTER (WHERE removed_at IS NOT NULL) AS removed
+         FROM external_ledger l WHERE l.tenant = s.tenant AND l.source = s.source) c ON true
+       WHERE s.tenant = $1 AND ($3::text IS NULL OR s.source = $3)
+       ORDER BY s.source`,
+      [tenant, options.recentRuns ?? 5, options.only ?? null],
+    );
+    return rows;
+  });
 }
 
 export interface SyncMetricsRow {
@@ -222,22 +233,26 @@ export interface SyncMetricsRow {
  * disabled source drops out, so its frozen last-success time raises no ExternalSyncStale alert.
  */
 export async function readSyncMetrics(db: Queryable): Promise<SyncMetricsRow[]> {
-  const { rows } = await db.query<SyncMetricsRow>(
-    `SELECT st.tenant, st.source, extract(epoch FROM st.last_success_at)::float8 AS last_success_seconds,
-            st.runs_total::float8 AS runs_total, st.errors_total::float8 AS errors_total,
-            st.rows_synced_total::float8 AS rows_synced_total, st.last_run_seconds
-     FROM external_sync_state st
-     JOIN external_sources s ON s.tenant = st.tenant AND s.source = st.source AND s.enabled
-     ORDER BY st.tenant, st.source`,
-  );
-  return rows;
+  return inAllTenants(db, async (db) => {
+    const { rows } = await db.query<SyncMetricsRow>(
+      `SELECT st.tenant, st.source, extract(epoch FROM st.last_success_at)::float8 AS last_success_seconds,
+              st.runs_total::float8 AS runs_total, st.errors_total::float8 AS errors_total,
+              st.rows_synced_total::float8 AS rows_synced_total, st.last_run_seconds
+       FROM external_sync_state st
+       JOIN external_sources s ON s.tenant = st.tenant AND s.source = st.source AND s.enabled
+       ORDER BY st.tenant, st.source`,
+    );
+    return rows;
+  });
 }
 
 /** Deletes finished runs older than `days` (the totals in external_sync_state are kept). */
 export async function pruneSyncRuns(db: Queryable, days: number): Promise<number> {
-  const { rowCount } = await db.query(
-    `DELETE FROM external_sync_runs WHERE outcome <> 'running' AND started_at < now() - make_interval(days => $1)`,
-    [days],
-  );
-  return rowCount;
+  return inAllTenants(db, async (db) => {
+    const { rowCount } = await db.query(
+      `DELETE FROM external_sync_runs WHERE outcome <> 'running' AND started_at < now() - make_interval(days => $1)`,
+      [days],
+    );
+    return rowCount;
+  });
 }

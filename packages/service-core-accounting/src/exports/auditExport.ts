@@ -1,12 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import { z } from 'zod';
-import { findExportCreatedEvent, readAuditClock, readAuditExportBatches, type Queryable } from '@accounting/data-pg';
+import { findExportCreatedEvent, readAuditChainHead, readAuditClock, readAuditExportBatches, type Queryable } from '@accounting/data-pg';
 import type { Actor } from '../audit/manualReview.js';
 import { recordAuditEvent } from '../audit/recordAuditEvent.js';
 import { NotFoundError } from '../errors.js';
 import { AUDIT_EXPORT_FORMATS, AUDIT_EXPORT_SERIALIZERS, type AuditExportFormat } from './auditExportFormats.js';
-import type { ExportKeyring } from './exportSigning.js';
+import { sha256Of, type ExportKeyring } from './exportSigning.js';
 
 /** What the caller asked for. `from` is inclusive, `to` exclusive; both ISO 8601 with offset. */
 export interface AuditExportRequest {
@@ -30,6 +30,25 @@ export interface AuditExportReceipt {
   kid: string;
   /** `kid=<kid>,v1=<hex>`, as sent in the `X-Export-Signature` trailer. */
   signature: string;
+  /** The head of the tenant's audit chain when the export completed, signed (`auditChainHeadText`). */
+  chain_head?: ExportChainHead;
+}
+
+/** An audit chain head in an export receipt. */
+export interface ExportChainHead {
+  seq: string;
+  mac: string | null;
+  /** An export signature (tenant's export key) over the SHA-256 of `auditChainHeadText`. */
+  signature: string;
+}
+
+/**
+ * The text an export receipt's chain head signature covers: the head bound to its tenant and to
+ * the export (its id and SHA-256). Its SHA-256 and the signature verify with
+ * `POST /v1/accounting/exports/verify` or `scripts/verify_export_signature.mjs`.
+ */
+export function auditChainHeadText(tenant: string, receipt: { export_id: string; sha256: string }, head: { seq: string; mac: string | null }): string {
+  return JSON.stringify(['audit-chain-head/v1', tenant, receipt.export_id, receipt.sha256, head.seq, head.mac]);
 }
 
 /** One export, started but not yet streamed. */
@@ -186,15 +205,19 @@ export async function startAuditExport(
       }
       const sha256 = hash.digest();
       const signer = keyring.current.forTenant(actor.tenant);
+      const signed = { export_id: exportId, sha256: sha256.toString('hex') };
+      const head = await readAuditChainHead(db, actor.tenant);
+      const chainHead = { seq: head.seq, mac: head.mac };
       const receipt: AuditExportReceipt = {
         export_id: exportId,
         format: request.format,
         ...range,
         rows,
         bytes,
-        sha256: sha256.toString('hex'),
+        sha256: signed.sha256,
         kid: signer.kid,
         signature: signer.sign(sha256),
+        chain_head: { ...chainHead, signature: signer.sign(sha256Of(Buffer.from(auditChainHeadText(actor.tenant, signed, chainHead), 'utf8'))) },
       };
       await record('export_created', `audit export ${request.format}: ${rows} rows, ${bytes} bytes`, { ...receipt });
       return receipt;
@@ -213,6 +236,7 @@ const storedReceipt = z.object({
   sha256: z.string(),
   kid: z.string(),
   signature: z.string(),
+  chain_head: z.object({ seq: z.string(), mac: z.string().nullable(), signature: z.string() }).optional(),
 });
 
 /** A completed export's receipt as `GET /v1/accounting/exports/{id}/signature` shows it. */

@@ -14,7 +14,8 @@ export interface AuditExportSerializer {
 }
 
 /**
- * One JSON object per line (`\n`), keys in a fixed order, `details` last and copied verbatim
+ * One JSON object per line (`\n`), keys in a fixed order (the row's audit chain link in `chain`),
+ * `details` last and copied verbatim
  * from PostgreSQL's jsonb text so large numbers keep every digit. Strings are JSON-escaped, so
  * a line never contains a raw newline.
  */
@@ -29,6 +30,7 @@ function ndjsonLine(row: AuditExportRow): string {
     subject_id: row.subject_id,
     summary: row.summary,
     request_id: row.request_id,
+    chain: { seq: row.chain_seq, key_id: row.chain_key_id, prev_mac: row.chain_prev_mac, mac: row.chain_mac },
   });
   return `${head.slice(0, -1)},"details":${row.details}}\n`;
 }
@@ -45,6 +47,10 @@ export const AUDIT_CSV_COLUMNS = [
   'subject_id',
   'summary',
   'request_id',
+  'chain_seq',
+  'chain_key_id',
+  'chain_prev_mac',
+  'chain_mac',
   'details',
 ] as const satisfies readonly (keyof AuditExportRow)[];
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AuditEvent } from '@accounting/data-pg';
-import { AUDIT_ACTIONS, readAuditCursor } from '@accounting/service-core-accounting';
+import { AUDIT_ACTIONS, readAuditCursor, type AuditChainVerification } from '@accounting/service-core-accounting';
 import { instant, isInstantMicrosInRange, listQueryParam } from './commonSchemas.js';
 
 // Requests: the audit router validates with these very objects; docs/openapi.json is generated from them.
@@ -54,6 +54,22 @@ export const manualReviewBody = z
   })
   .strict();
 
+/** Query of `GET /v1/accounting/audit/verify`: optionally a head saved earlier, both parts or neither. */
+export const auditVerifyQuery = z
+  .object({
+    expect_seq: single(z.string().regex(/^[1-9]\d{0,18}$/, 'must be a place in the chain (a positive whole number)'))
+      .optional()
+      .meta({ description: 'The place of a chain head saved earlier (a log line, the feedback webhook, an export receipt)' }),
+    expect_mac: single(z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters'))
+      .optional()
+      .meta({ description: 'The MAC of that head' }),
+  })
+  .strict()
+  .refine((query) => (query.expect_seq === undefined) === (query.expect_mac === undefined), {
+    message: 'give expect_seq and expect_mac together',
+    path: ['expect_mac'],
+  });
+
 // Responses: documented only; test/openapi.test.ts checks real responses against them.
 
 /** One audit event as the API shows it. */
@@ -80,3 +96,28 @@ export const auditListPage = z.object({
   items: z.array(auditEvent),
   next_cursor: z.string().nullable().meta({ description: 'The `cursor` of the next page; null on the last page' }),
 });
+
+/** `GET /v1/accounting/audit/verify`: the tenant's audit chain checked (docs/POLICY.md "Audit trail integrity"). */
+export const auditChainVerification = z
+  .object({
+    tenant: z.string(),
+    valid: z.boolean().meta({ description: 'The chain verifies up to its recorded head and no row is outside it' }),
+    checked: z.number().int().meta({ description: 'Rows checked, up to and including the first broken one' }),
+    head: z.object({
+      seq: z.string().regex(/^\d+$/).meta({ description: 'Place of the last row that verified; "0" when none did' }),
+      mac: z.string().nullable(),
+    }),
+    first_broken: z
+      .object({
+        seq: z.string().nullable().meta({ description: 'The place that breaks; null for a row without chain columns' }),
+        id: z.string().nullable().meta({ description: 'The row at that place; null when it is missing' }),
+        reason: z.enum(['gap', 'order', 'mac_mismatch', 'unknown_key', 'unchained', 'head_mismatch']),
+      })
+      .optional()
+      .meta({ description: 'The first link that does not verify; absent when valid' }),
+    expected_head: z
+      .object({ seq: z.string(), mac: z.string(), contained: z.boolean().meta({ description: 'The verified chain holds this head' }) })
+      .optional()
+      .meta({ description: 'Only with expect_seq and expect_mac' }),
+  })
+  .meta({ id: 'AuditChainVerification' }) satisfies z.ZodType<AuditChainVerification>;

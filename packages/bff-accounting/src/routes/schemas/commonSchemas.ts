@@ -68,13 +68,15 @@ export const listQueryParam = z
 export const pageLimitParam = (max: number, fallback: number) =>
   z.string().regex(/^\d{1,3}$/).transform(Number).pipe(z.number().min(1).max(max)).default(fallback).meta({ description: 'Page size, a whole number' });
 
-/** `X-User-Id`: who acts, recorded in the audit trail; ignored unless 1-128 of `[A-Za-z0-9._@:-]`. */
+/** `X-User-Id` (`AUTH_MODE=headers` only): who acts, recorded in the audit trail; ignored unless 1-128 of `[A-Za-z0-9._@:-]`. */
 export const userIdHeader = z
   .string()
   .optional()
   .meta({
     param: { in: 'header', name: 'X-User-Id', id: 'UserId' },
-    description: 'Who acts, recorded as the actor id of audit events. Ignored unless 1-128 characters of `[A-Za-z0-9._@:-]`.',
+    description:
+      'With `AUTH_MODE=headers`: who acts, recorded as the actor id of audit events; ignored unless 1-128 characters of `[A-Za-z0-9._@:-]`. ' +
+      "Ignored with `AUTH_MODE=jwt`, where the actor is the token's user claim.",
   });
 
 /** `X-Request-Id` on a request: kept when sane, otherwise the server makes a UUID. */

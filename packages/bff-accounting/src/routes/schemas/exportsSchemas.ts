@@ -48,6 +48,16 @@ export const exportReceipt = z
     kid: z.string(),
     signature: z.string().regex(EXPORT_SIGNATURE_PATTERN).meta({ description: 'As sent in the `X-Export-Signature` trailer' }),
     created_at: z.string().meta({ description: 'When the export completed (its `export_created` event)' }),
+    chain_head: z
+      .object({
+        seq: z.string().regex(/^\d+$/),
+        mac: z.string().nullable(),
+        signature: z.string().regex(EXPORT_SIGNATURE_PATTERN).meta({
+          description: 'Export signature over the SHA-256 of `["audit-chain-head/v1", tenant, export_id, sha256, seq, mac]` as JSON (docs/POLICY.md)',
+        }),
+      })
+      .optional()
+      .meta({ description: "The head of the tenant's audit chain when the export completed; absent on receipts made before the chain" }),
   })
   .meta({ id: 'ExportReceipt' }) satisfies z.ZodType<ExportSignatureView>;
 
