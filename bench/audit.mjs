@@ -35,6 +35,9 @@
 //   --bff PATH               BENCH_BFF_ENTRY       the BFF entry to run
 //                                                  [packages/bff-accounting/dist/index.js]
 //   --label TEXT                                   names the build in the output [repository build]
+//   --db-role app|owner                            the BFF's database role: the application's,
+//                                                  bound by row-level security (migration 012),
+//                                                  or the superuser that owns the tables [app]
 //   --server-core N / --load-core N                [1 / 0] (taskset, when present)
 //   --quiet-threshold P                            other processes may use P % of a core [15]
 //   --quiet-wait S / --quiet-budget S              wait for quiet before a run at most S, in
@@ -52,7 +55,7 @@ import { auditSeedSql, TENANT_MIX } from './lib/auditSeed.mjs';
 import { coreBusyPercent, coreTimes, cpuBetween, machineInfo, snapshotProcesses, waitForQuiet } from './lib/machine.mjs';
 import { REPO_ROOT, runLoad, startNode } from './lib/nodeProcess.mjs';
 import { fail, log, markdownTable, ms, readOptions, thousands } from './lib/options.mjs';
-import { backendPids, BENCH_DATABASE_URL, chainAuditEvents, connect, createMigratedSchema } from './lib/pgSchema.mjs';
+import { backendPids, BENCH_DATABASE_URL, chainAuditEvents, connect, createMigratedSchema, grantAppRole } from './lib/pgSchema.mjs';
 
 const options = readOptions(
   {
@@ -73,6 +76,7 @@ const options = readOptions(
     warmup: { kind: 'int', default: 5, min: 0 },
     bff: { kind: 'string', env: 'BENCH_BFF_ENTRY', default: `${REPO_ROOT}packages/bff-accounting/dist/index.js` },
     label: { kind: 'string', default: 'repository build' },
+    'db-role': { kind: 'string', default: 'app' },
     'server-core': { kind: 'int', default: 1 },
     'load-core': { kind: 'int', default: 0 },
     'quiet-threshold': { kind: 'int', default: 15, min: 1 },
@@ -88,6 +92,7 @@ if (sizes.some((n) => !Number.isInteger(n) || n < 100)) fail('--sizes must be in
 const SCENARIOS = ['first', 'deep', 'search', 'subject'];
 if (options.scenarios.some((s) => !SCENARIOS.includes(s))) fail(`--scenarios must be among ${SCENARIOS.join(',')}`);
 if (!existsSync(options.bff)) fail(`${options.bff} is missing: run "pnpm build" first`);
+if (!['app', 'owner'].includes(options['db-role'])) fail('--db-role must be app or owner');
 
 const HEADERS = { 'X-Tenant': 'default', 'X-User-Role': 'operator' };
 const LIMIT = 50;
@@ -297,6 +302,9 @@ async function benchSize(size) {
   await client.query(`SET search_path = ${schema.schema}, public`);
   // As on data-pg's connections (pgDb.ts), so the EXPLAINed plans are the app's.
   await client.query('SET jit = off');
+  // The tenant's row-level security scope (migration 012), for the whole session: the search's
+  // month step (audit_search_months) reads it, and returns nothing without it.
+  await client.query(`SELECT set_config('accounting.tenant', 'default', false)`);
 
   log(`size ${thousands(size)}: seeding (one INSERT ... SELECT FROM generate_series), then VACUUM ANALYZE`);
   let t = performance.now();
@@ -310,6 +318,7 @@ async function benchSize(size) {
   const chainSeconds = (performance.now() - t) / 1_000;
   await client.query('VACUUM FULL audit_events');
   log(`size ${thousands(size)}: chained ${thousands(chained)} rows in ${chainSeconds.toFixed(1)} s`);
+  const serverUrl = options['db-role'] === 'app' ? await grantAppRole(schema.schema, schema.url) : schema.url;
   t = performance.now();
   // VACUUM too, not only ANALYZE: the visibility map and hint bits are then set as on a table
   // autovacuum has seen, and autovacuum does not start on it in the middle of a measurement.
@@ -384,7 +393,7 @@ async function benchSize(size) {
   }
 
   log(`size ${thousands(size)}: starting the BFF (${options.label})`);
-  let server = await startServer(schema.url, appName, client);
+  let server = await startServer(serverUrl, appName, client);
   cleanups.push(() => server.process.stop());
 
   const results = {};
@@ -410,7 +419,7 @@ async function benchSize(size) {
       log('  the BFF is still working off queued requests after 60 s: restarting it');
       await server.process.stop();
       await client.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, [appName]);
-      server = await startServer(schema.url, appName, client);
+      server = await startServer(serverUrl, appName, client);
     }
 
     let fixed;
@@ -463,7 +472,7 @@ function verdicts(runs) {
 
 function report(machine, runs) {
   const out = [];
-  out.push(`Audit list benchmark — ${options.label} (${options.bff.replace(REPO_ROOT, '')})`);
+  out.push(`Audit list benchmark — ${options.label} (${options.bff.replace(REPO_ROOT, '')}, database role: ${options['db-role']})`);
   out.push(`machine: ${machine.nproc} cores, ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.postgres.split(' on ')[0]}, taskset ${machine.taskset ? 'yes' : 'no'} (server core ${options['server-core']}, load core ${options['load-core']})`);
   out.push('');
   out.push('Data');

@@ -41,6 +41,34 @@ export async function chainAuditEvents(schema) {
   }
 }
 
+/** The role a benchmark's BFF connects as by default: the application's, bound by row-level security. */
+export const BENCH_APP_ROLE = 'accounting_bench_app';
+
+/**
+ * Makes `role` (created when missing) the application's role of `schema`, as a deployment's
+ * migration Job does: the runner grants it exactly the service's privileges. Answers `url` logged
+ * in as that role (trust authentication, as on the benchmark machine).
+ */
+export async function grantAppRole(schema, url, role = BENCH_APP_ROLE) {
+  const admin = await connect(BENCH_DATABASE_URL, 'bench-grant');
+  try {
+    await admin.query(`DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${role}') THEN CREATE ROLE ${role} LOGIN; END IF; END $$`);
+  } finally {
+    await admin.end();
+  }
+  const { createPgDb, loadMigrations, runMigrations } = await dataPg();
+  const db = createPgDb({ connectionString: BENCH_DATABASE_URL, schema, max: 1 });
+  try {
+    await runMigrations(db, await loadMigrations(), { appRole: role });
+  } finally {
+    await db.close();
+  }
+  const asRole = new URL(url);
+  asRole.username = role;
+  asRole.password = '';
+  return asRole.toString();
+}
+
 /**
  * Creates `<prefix>_<random>` and applies every migration (runMigrations from the built
  * data-pg). Returns the schema, a URL for spawned processes, and drop().

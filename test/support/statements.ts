@@ -30,19 +30,35 @@ export async function explain(db: Queryable, statement: SentStatement): Promise<
   return rows.map((row) => row['QUERY PLAN']).join('\n');
 }
 
+/** The arguments of `audit_search_months` (migration 012), in order, as the repository passes them ($1 ... $11). */
+const MONTH_SEARCH_ARGUMENTS: [RegExp, string][] = [
+  [/\bmonths\b/g, '$1::timestamptz[]'],
+  [/\bq\b/g, '$2::text'],
+  [/\bpattern\b/g, '$3::text'],
+  [/audit_search_months\.action\b/g, '$4::text'],
+  [/\bactions\b/g, '$5::text[]'],
+  [/audit_search_months\.actor\b/g, '$6::text'],
+  [/\bts_from\b/g, '$7::timestamptz'],
+  [/\bts_to\b/g, '$8::timestamptz'],
+  [/\bbefore_ts\b/g, "(timestamptz 'epoch' + $9::bigint * interval '1 microsecond')"],
+  [/\bbefore_id\b/g, '$10::bigint'],
+  [/\bwant\b/g, '$11::int'],
+];
+
 /**
- * `EXPLAIN` of the query inside `audit_search_month_rows` (migration 012: the audit search's
- * month candidates, run as the tables' owner, so the plan of the statement that calls it shows
- * only a Function Scan) for these arguments, with the function's own text from the database.
- * `tx` must be scoped to the tenant (`inTenant`), as the function reads `accounting.tenant`.
+ * The query inside `audit_search_months` (migration 012: the audit search's month-by-month step,
+ * run as the tables' owner, so the plan of the statement that calls it shows only a Function
+ * Scan), with the parameters of `sent`, the repository's call of it: EXPLAIN it to see the plan
+ * the function runs. The function's text comes from the database. Run it in the tenant's scope
+ * (`inTenant`): the query reads `accounting.tenant`.
  */
-export async function explainMonthRows(tx: Queryable, args: { monthStart: string; q: string; action: string | null }): Promise<string> {
-  const { rows } = await tx.query<{ body: string }>(`SELECT prosrc AS body FROM pg_proc WHERE proname = 'audit_search_month_rows'`);
-  const body = rows[0]?.body;
-  if (!body) throw new Error('audit_search_month_rows does not exist');
-  const text = body
-    .replaceAll('audit_search_month_rows.action', '$3::text')
-    .replace(/\bmonth_start\b/g, '$1::timestamptz')
-    .replace(/\bq\b/g, '$2::text');
-  return explain(tx, { text, params: [args.monthStart, args.q, args.action] });
+export async function monthSearchStatement(db: Queryable, sent: SentStatement): Promise<SentStatement> {
+  if (!sent.text.includes('audit_search_months(')) throw new Error('the statement does not call audit_search_months');
+  const { rows } = await db.query<{ body: string }>(
+    `SELECT prosrc AS body FROM pg_proc WHERE proname = 'audit_search_months' AND pronamespace = current_schema()::regnamespace`,
+  );
+  const query = /RETURN QUERY([\s\S]*?);\s*END;/.exec(rows[0]?.body ?? '')?.[1];
+  if (!query) throw new Error('audit_search_months is missing, or has no RETURN QUERY');
+  const text = MONTH_SEARCH_ARGUMENTS.reduce((body, [name, parameter]) => body.replace(name, parameter), query);
+  return { text, params: sent.params };
 }

@@ -32,23 +32,48 @@ $$;
 -- The audit search's month index (migration 007) under row-level security. A policy's condition
 -- runs before any operator that is not LEAKPROOF, and the index's `@>` is not, so for a role
 -- bound by the policies PostgreSQL cannot use the index and reads every row of the table. The
--- month's candidates therefore come from audit_search_month_rows, which runs as this migration's
+-- month-by-month step of a search therefore runs in audit_search_months, as this migration's
 -- role (the tables' owner), for which the policy below passes every row, so the index is used;
--- the function itself returns only rows of the tenant in `accounting.tenant`, so the
--- application's role reads through it exactly what its own policy would let it read.
+-- the function returns only rows of the tenant in `accounting.tenant`, so the application's role
+-- reads through it exactly what its own policy would let it read.
 CREATE POLICY owner_reads ON audit_events FOR SELECT TO CURRENT_USER USING (true);
 
+-- The step itself, as the repository ran it before (packages/data-pg/src/repositories/auditEvents.ts,
+-- searchNewestFirst): `months`, newest first, each asked for its candidates through the month
+-- index alone (the OFFSET 0 fence keeps the planner from adding a btree index for the other
+-- filters on every month), the candidates tested against the filters and the month's bounds
+-- (its end in UTC), ordered by month so the planner stops asking older months once `want` rows
+-- are found. A NULL filter is no filter; `pattern` is the ILIKE pattern of `q`; `action` the one
+-- action whose key the index is asked for too (NULL: any); `before_ts`/`before_id` the position
+-- the page starts after. PL/pgSQL: one call per search, whose plan is kept for the session.
+-- search_path is fixed, pg_temp last, so a caller's objects cannot stand in for ours.
 DO $$
 BEGIN
   EXECUTE format($f$
-    CREATE FUNCTION audit_search_month_rows(month_start timestamptz, q text, action text) RETURNS SETOF audit_events
-    -- ROWS: about what a month of matches holds (the default, 1000, would misguide the plan around it).
-    LANGUAGE sql STABLE SECURITY DEFINER ROWS 20 SET search_path = %I, pg_catalog AS $body$
-      SELECT * FROM audit_events
-      WHERE audit_search_keys(tenant, ts, action, coalesce(subject_id, '') || ' ' || summary)
-              @> audit_search_query_keys(current_setting('accounting.tenant', true), month_start, q, audit_search_month_rows.action)
-        AND tenant = current_setting('accounting.tenant', true)
+    CREATE FUNCTION audit_search_months(months timestamptz[], q text, pattern text, action text, actions text[], actor text,
+                                        ts_from timestamptz, ts_to timestamptz, before_ts timestamptz, before_id bigint, want int)
+    RETURNS SETOF audit_events
+    LANGUAGE plpgsql STABLE SECURITY DEFINER ROWS 50 SET search_path = %I, pg_catalog, pg_temp AS $body$
+    BEGIN
+      RETURN QUERY
+      SELECT e.* FROM unnest(months) WITH ORDINALITY AS month(start, n)
+      CROSS JOIN LATERAL (
+        SELECT c.* FROM (
+          SELECT a.* FROM audit_events a
+          WHERE audit_search_keys(a.tenant, a.ts, a.action, coalesce(a.subject_id, '') || ' ' || a.summary)
+                  @> audit_search_query_keys(current_setting('accounting.tenant', true), month.start, q, audit_search_months.action)
+          OFFSET 0) AS c
+        WHERE c.tenant = current_setting('accounting.tenant', true)
+          AND c.ts >= month.start AND c.ts < (month.start AT TIME ZONE 'UTC' + interval '1 month') AT TIME ZONE 'UTC'
+          AND (coalesce(c.subject_id, '') || ' ' || c.summary) ILIKE pattern
+          AND (actions IS NULL OR c.action = ANY(actions))
+          AND (audit_search_months.actor IS NULL OR c.actor_id = audit_search_months.actor OR c.actor_role = audit_search_months.actor)
+          AND (ts_from IS NULL OR c.ts >= ts_from) AND (ts_to IS NULL OR c.ts < ts_to)
+          AND (c.ts, c.id) < (before_ts, before_id)
+        ORDER BY c.ts DESC, c.id DESC LIMIT want) AS e
+      ORDER BY month.n, e.ts DESC, e.id DESC LIMIT want;
+    END;
     $body$ $f$, current_schema());
 END;
 $$;
-REVOKE ALL ON FUNCTION audit_search_month_rows(timestamptz, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION audit_search_months(timestamptz[], text, text, text, text[], text, timestamptz, timestamptz, timestamptz, bigint, int) FROM PUBLIC;

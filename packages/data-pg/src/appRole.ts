@@ -33,7 +33,9 @@ export const APP_ROLE_PRIVILEGES: Readonly<Record<string, readonly Privilege[]>>
 };
 
 /** The functions the application's role may call beyond PUBLIC's (each revoked from PUBLIC by its migration). */
-export const APP_ROLE_FUNCTIONS: readonly string[] = ['audit_search_month_rows(timestamptz, text, text)'];
+export const APP_ROLE_FUNCTIONS: readonly string[] = [
+  'audit_search_months(timestamptz[], text, text, text, text[], text, timestamptz, timestamptz, timestamptz, bigint, int)',
+];
 
 /** `name` quoted as an SQL identifier. */
 export function quoteIdentifier(name: string): string {

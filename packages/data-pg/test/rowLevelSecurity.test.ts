@@ -192,10 +192,14 @@ describe('the app role on audit_events', () => {
 });
 
 describe('the audit search under row-level security', () => {
+  /** The search's month step for `q` in this month, as the repository calls it. */
   const monthRows = (tx: { query: Db['query'] }, q: string) =>
-    tx.query<{ tenant: string; summary: string }>(`SELECT tenant, summary FROM audit_search_month_rows(date_trunc('month', now()), $1, NULL)`, [q]);
+    tx.query<{ tenant: string; summary: string }>(
+      `SELECT tenant, summary FROM audit_search_months(ARRAY[date_trunc('month', now())], $1, $2, NULL, NULL, NULL, NULL, NULL, 'infinity', 0, 50)`,
+      [q, `%${q}%`],
+    );
 
-  it('gives the app role, through audit_search_month_rows, the scoped tenant\'s matches only, and none without a scope', async () => {
+  it('gives the app role, through audit_search_months, the scoped tenant\'s matches only, and none without a scope', async () => {
     expect((await inTenant(app, 'tenant-a', (tx) => monthRows(tx, 'by tenant'))).rows).toEqual([{ tenant: 'tenant-a', summary: 'by tenant-a' }]);
     expect((await inTenant(app, 'tenant-b', (tx) => monthRows(tx, 'by tenant'))).rows).toEqual([{ tenant: 'tenant-b', summary: 'by tenant-b' }]);
     expect((await monthRows(app, 'by tenant')).rows).toEqual([]);

@@ -66,7 +66,7 @@ function toAuditEvent(row: AuditRow): AuditEvent {
   };
 }
 
-/** How often an append whose chain head moved under it starts again (only without a transaction). */
+/** How often an append whose chain head moved under it starts again (only if the head's lock were not held). */
 const APPEND_ATTEMPTS = 50;
 
 /**
@@ -358,31 +358,29 @@ async function searchNewestFirst(
   for (let month = utcMonthStart(Number(edge.ts_micros) / 1000); month >= oldestMonth; month = utcMonthStart(month, -1)) {
     months.push(new Date(month).toISOString());
   }
-  const { params, where, param } = filterConditions(tenant, filter, positionOf(edge));
+  // The month-by-month step runs in audit_search_months (migration 012): the same query the
+  // repository sent before row-level security, run as the tables' owner, whose policies let it
+  // use the month index (the application's role could not), returning the scoped tenant's rows
+  // only. Its keys carry tenant, month and, for one action, the action.
   const action = filter.actions?.length === 1 ? filter.actions[0] : null;
-  // The month's candidates come from the index alone: its keys carry tenant, month and (for one
-  // action) action, and the fence (OFFSET 0) keeps the planner from also scanning a btree index
-  // for the other filters on every month (on a small table it would: the whole tenant's rows
-  // before the edge, once per month). The month's bounds are tested on the candidates too, so
-  // a row can only ever come from its own month. (The month's end in UTC: timestamptz plus an
-  // interval would count the month in the session's time zone.)
-  // (audit_search_month_rows, migration 012, is that query run as the tables' owner, so the
-  // index serves it under row-level security; it returns only the scoped tenant's rows.)
-  const monthRows = `audit_search_month_rows(month.start, ${param(filter.q)}, ${param(action)}::text)`;
-  where.push(`ts >= month.start AND ts < (month.start AT TIME ZONE 'UTC' + interval '1 month') AT TIME ZONE 'UTC'`);
-  where.push(`${SEARCH_EXPRESSION} ILIKE ${param(containsPattern(filter.q))}`);
-  const rest = param(want - found.length);
-  // Ordered by month first: the planner sorts month by month (an incremental sort) and stops
-  // asking older months once the page is full.
   const { rows } = await db.query<PagedRow>(
     `SELECT ${COLUMNS}, ${TS_MICROS}
-     FROM unnest(${param(months)}::timestamptz[]) WITH ORDINALITY AS month(start, n)
-     CROSS JOIN LATERAL (
-       SELECT audit_events.* FROM (SELECT * FROM ${monthRows} OFFSET 0) AS audit_events
-       WHERE ${where.join(' AND ')}
-       ORDER BY audit_events.ts DESC, audit_events.id DESC LIMIT ${rest}) AS audit_events
-     ORDER BY month.n, audit_events.ts DESC, audit_events.id DESC LIMIT ${rest}`,
-    params,
+     FROM audit_search_months($1::timestamptz[], $2, $3, $4, $5::text[], $6, $7::timestamptz, $8::timestamptz,
+                              timestamptz 'epoch' + $9::bigint * interval '1 microsecond', $10::bigint, $11) AS audit_events
+     ORDER BY audit_events.ts DESC, audit_events.id DESC`,
+    [
+      months,
+      filter.q,
+      containsPattern(filter.q),
+      action,
+      filter.actions?.length ? filter.actions : null,
+      filter.actor ?? null,
+      filter.from ?? null,
+      filter.to ?? null,
+      edge.ts_micros,
+      edge.id,
+      want - found.length,
+    ],
     PREPARED,
   );
   return [...found, ...rows];
