@@ -25,6 +25,11 @@ BEGIN
     EXECUTE format(
       'CREATE POLICY all_tenants ON %I USING (current_setting(''accounting.all_tenants'', true) = ''on'') '
       'WITH CHECK (current_setting(''accounting.all_tenants'', true) = ''on'')', t);
+    -- For this release only: the tables' owner keeps every row, so pods of the release before
+    -- (one role, the owner, no tenant setting) still serve during the rolling upgrade and after
+    -- a rollback. The application's role (DATABASE_URL of two roles) is bound from now on; a
+    -- later migration drops these once no release without the setting may run (docs/DEPLOY.md).
+    EXECUTE format('CREATE POLICY owner_during_upgrade ON %I TO CURRENT_USER USING (true) WITH CHECK (true)', t);
   END LOOP;
 END;
 $$;

@@ -125,6 +125,34 @@ async function assertCanApply(session: Session, pending: readonly string[]): Pro
   );
 }
 
+/** Whether this role may change the tables' policies: it owns `schema_migrations`, or is a superuser. */
+async function ownsTables(session: Session): Promise<boolean> {
+  const { rows } = await session.query<{ owns: boolean }>(
+    `SELECT pg_has_role(current_user, c.relowner, 'USAGE') OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS owns
+     FROM pg_class c WHERE c.oid = to_regclass('schema_migrations')`,
+  );
+  return rows[0]?.owns === true;
+}
+
+/**
+ * Points the owner's policies (`owner_*`, migration 012) at the role that owns their table now,
+ * after every run: `REASSIGN OWNED` (moving a database to two roles) changes a table's owner but
+ * not whom a policy names, which would leave the search function's owner without `owner_reads`
+ * and the former owner, perhaps now the application's role, with it.
+ */
+async function retargetOwnerPolicies(session: Session): Promise<void> {
+  await session.exec(`DO $$
+    DECLARE p record;
+    BEGIN
+      FOR p IN SELECT pol.polname, c.relname, pg_get_userbyid(c.relowner) AS owner
+               FROM pg_policy pol JOIN pg_class c ON c.oid = pol.polrelid
+               WHERE c.relnamespace = current_schema()::regnamespace AND pol.polname LIKE 'owner\\_%'
+                 AND pol.polroles <> ARRAY[c.relowner] LOOP
+        EXECUTE format('ALTER POLICY %I ON %I TO %I', p.polname, p.relname, p.owner);
+      END LOOP;
+    END $$`);
+}
+
 /** Grants `appRole` its privileges unless it is the role running the migrations; returns it when granted. */
 async function grantToAppRole(session: Session, appRole: string | undefined): Promise<string | undefined> {
   if (!appRole) return undefined;
@@ -181,6 +209,7 @@ export async function runMigrations(db: Db, migrations?: readonly Migration[], o
         }
         applied.push(migration.name);
       }
+      if (await ownsTables(session)) await retargetOwnerPolicies(session);
       const grantedRole = await grantToAppRole(session, options.appRole);
       // The database never holds the chain key: rows written before migration 011 are chained here.
       const auditChained = await chainAllUnchainedAuditEvents(session, getAuditChainKeyring());

@@ -22,7 +22,7 @@ import {
   writeReconState,
   type Db,
 } from '@accounting/data-pg';
-import { createTestSchema, TEST_APP_ROLE, type TestSchema } from '../../../test/support/postgres.js';
+import { createTestSchema, TEST_APP_ROLE, TEST_OWNER_ROLE, type TestSchema } from '../../../test/support/postgres.js';
 
 const TENANTS = ['tenant-a', 'tenant-b'] as const;
 
@@ -216,6 +216,25 @@ describe('the audit search under row-level security', () => {
       })).rows.map((row) => row['QUERY PLAN']).join('\n');
     expect(await plan(schema.ownerDb)).toMatch(/Bitmap Index Scan on audit_events_search_month_idx/);
     expect(await plan(app)).not.toMatch(/audit_events_search_month_idx/);
+  });
+});
+
+describe('the tables\' owner', () => {
+  it('keeps every row for this release, so pods of the release before (one role, no tenant setting) still serve', async () => {
+    const { rows } = await schema.ownerDb.query<{ n: number }>(`SELECT count(DISTINCT tenant)::int AS n FROM external_sources`);
+    expect(rows[0]?.n).toBe(2);
+  });
+
+  it('is whom the owner policies name after every run, even when they were left naming another role (REASSIGN OWNED)', async () => {
+    await schema.db.exec(`ALTER POLICY owner_reads ON audit_events TO ${TEST_APP_ROLE}`);
+    expect((await app.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_events`)).rows[0]?.n).toBe(2);
+    await runMigrations(schema.ownerDb, await loadMigrations(), { appRole: TEST_APP_ROLE });
+    expect((await app.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_events`)).rows[0]?.n).toBe(0);
+    const { rows } = await schema.db.query<{ roles: string }>(
+      `SELECT array_to_string(roles, ',') AS roles FROM pg_policies WHERE schemaname = $1 AND tablename = 'audit_events' AND policyname = 'owner_reads'`,
+      [schema.schema],
+    );
+    expect(rows).toEqual([{ roles: TEST_OWNER_ROLE }]);
   });
 });
 

@@ -159,6 +159,16 @@ describe('a superuser who changes one event is named', () => {
     expect(await verifyAuditChain(db, keyring, tenant)).toMatchObject({ valid: false, checked: 1, first_broken: { seq: '1', id: ids[0], reason: 'mac_mismatch' } });
   });
 
+  it('an edit hidden behind a head moved back to the row before it: head_mismatch at the edited row', async () => {
+    const ids = await append(5);
+    await tamper(`UPDATE audit_events SET summary = 'changed' WHERE tenant = $1 AND id = $2`, [tenant, ids[3]]);
+    await db.query(
+      `UPDATE audit_chain_heads h SET seq = 3, mac = e.chain_mac FROM audit_events e WHERE h.tenant = $1 AND e.tenant = $1 AND e.chain_seq = 3`,
+      [tenant],
+    );
+    expect(await verifyAuditChain(db, keyring, tenant)).toMatchObject({ valid: false, first_broken: { seq: '4', reason: 'head_mismatch' } });
+  });
+
   it('an event inserted past the application, without chain columns: unchained', async () => {
     await append(2);
     const { rows } = await db.query<{ id: string }>(

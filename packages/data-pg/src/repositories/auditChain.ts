@@ -8,6 +8,12 @@ export interface AuditChainHead {
   seq: string;
   mac: string | null;
   key_id: string | null;
+  /**
+   * The lowest place of a row beyond the head, read in the same statement (one snapshot), so a
+   * row appended meanwhile never shows here: null unless the head was moved back under rows
+   * (someone who can write the table hiding an edit behind an older head).
+   */
+  beyond: string | null;
 }
 
 /** A chained row's columns, as `AuditChainRow` (every value as text). */
@@ -17,9 +23,14 @@ const CHAIN_COLUMNS = `tenant, chain_seq::text AS seq, id::text AS id, ${isoTime
 /** The head of the tenant's chain as `audit_chain_heads` records it. */
 export async function readAuditChainHead(db: Queryable, tenant: string): Promise<AuditChainHead> {
   const { rows } = await inTenant(db, tenant, (tx) =>
-    tx.query<AuditChainHead>(`SELECT seq::text AS seq, mac, key_id FROM audit_chain_heads WHERE tenant = $1`, [tenant]),
+    tx.query<AuditChainHead>(
+      `SELECT coalesce(h.seq, 0)::text AS seq, h.mac, h.key_id,
+              (SELECT min(e.chain_seq)::text FROM audit_events e WHERE e.tenant = $1 AND e.chain_seq > coalesce(h.seq, 0)) AS beyond
+       FROM (SELECT 1) AS one LEFT JOIN audit_chain_heads h ON h.tenant = $1`,
+      [tenant],
+    ),
   );
-  return rows[0] ?? { seq: '0', mac: null, key_id: null };
+  return rows[0] as AuditChainHead;
 }
 
 /** Up to `limit` rows of the tenant's chain after place `afterSeq`, in chain order. */

@@ -49,20 +49,21 @@ export async function leaseDueFeedback(db: Queryable, options: { limit: number; 
   });
 }
 
-export async function markFeedbackDelivered(db: Queryable, id: string): Promise<void> {
-  return inAllTenants(db, async (db) => {
-    await db.query(`UPDATE feedback_outbox SET delivered_at = now(), last_error = NULL WHERE id = $1`, [id]);
+/** Records the delivery of the tenant's item `id`. */
+export async function markFeedbackDelivered(db: Queryable, tenant: string, id: string): Promise<void> {
+  return inTenant(db, tenant, async (db) => {
+    await db.query(`UPDATE feedback_outbox SET delivered_at = now(), last_error = NULL WHERE tenant = $1 AND id = $2`, [tenant, id]);
   });
 }
 
-/** Records a failed attempt; `retryInSeconds` null means give up (kept, with its last error). */
-export async function markFeedbackFailed(db: Queryable, id: string, error: string, retryInSeconds: number | null): Promise<void> {
-  return inAllTenants(db, async (db) => {
+/** Records a failed attempt of the tenant's item `id`; `retryInSeconds` null means give up (kept, with its last error). */
+export async function markFeedbackFailed(db: Queryable, tenant: string, id: string, error: string, retryInSeconds: number | null): Promise<void> {
+  return inTenant(db, tenant, async (db) => {
     await db.query(
-      `UPDATE feedback_outbox SET last_error = $2,
-         next_attempt_at = CASE WHEN $3::float8 IS NULL THEN 'infinity'::timestamptz ELSE now() + make_interval(secs => $3::float8) END
-       WHERE id = $1`,
-      [id, error.slice(0, 300), retryInSeconds],
+      `UPDATE feedback_outbox SET last_error = $3,
+         next_attempt_at = CASE WHEN $4::float8 IS NULL THEN 'infinity'::timestamptz ELSE now() + make_interval(secs => $4::float8) END
+       WHERE tenant = $1 AND id = $2`,
+      [tenant, id, error.slice(0, 300), retryInSeconds],
     );
   });
 }

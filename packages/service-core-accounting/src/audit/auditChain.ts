@@ -64,7 +64,10 @@ export async function verifyAuditChain(
   }
   if (!walker.broken) {
     const walked = walker.head;
-    if (BigInt(walked.seq) < BigInt(recorded.seq)) {
+    if (recorded.beyond !== null) {
+      // Rows past the recorded head: the head was moved back, e.g. to hide an edited row behind it.
+      walker.breakAt({ seq: recorded.beyond, id: null, reason: 'head_mismatch' });
+    } else if (BigInt(walked.seq) < BigInt(recorded.seq)) {
       walker.breakAt({ seq: (BigInt(walked.seq) + 1n).toString(), id: null, reason: 'gap' });
     } else if (walked.mac !== recorded.mac) {
       walker.breakAt({ seq: walked.seq, id: null, reason: 'head_mismatch' });

@@ -63,10 +63,10 @@ export async function dispatchFeedbackOnce(db: Db, settings: FeedbackSettings): 
       error = err instanceof Error && err.name === 'TimeoutError' ? 'webhook timed out' : 'webhook unreachable';
     }
     if (error === undefined) {
-      await markFeedbackDelivered(db, item.id);
+      await markFeedbackDelivered(db, item.tenant, item.id);
       delivered += 1;
     } else {
-      await markFeedbackFailed(db, item.id, error, item.attempts >= maxAttempts ? null : retryDelaySeconds(item.attempts));
+      await markFeedbackFailed(db, item.tenant, item.id, error, item.attempts >= maxAttempts ? null : retryDelaySeconds(item.attempts));
       failed += 1;
     }
   }
