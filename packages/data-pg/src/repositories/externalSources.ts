@@ -36,11 +36,15 @@ export function isConnectionTaken(err: unknown): boolean {
   return code === '23503' && constraint === 'external_sources_connection_owner_fkey';
 }
 
-/** Records the tenant as the connection's owner unless some tenant already owns it. */
+/**
+ * Records the tenant as the connection's owner unless some tenant already owns it. No conflict
+ * target: two writers claiming it at once (two workers seeding the same configuration) collide on
+ * either unique index, and the later one must do nothing on both.
+ */
 async function claimConnection(db: Queryable, tenant: string, source: Omit<ExternalSource, 'tenant'>): Promise<void> {
   await db.query(
     `INSERT INTO external_connection_owners (kind, connection_id, tenant) VALUES ($1, $2, $3)
-     ON CONFLICT (kind, connection_id) DO NOTHING`,
+     ON CONFLICT DO NOTHING`,
     [source.kind, source.connectionId, tenant],
   );
 }
