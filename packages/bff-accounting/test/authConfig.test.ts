@@ -1,16 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config.js';
+import { configError } from './support/configError.js';
 import { makeSigningKey } from './support/identityProvider.js';
 
-function configError(env: Record<string, string>): string {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 const JWT = { AUTH_MODE: 'jwt', AUTH_ISSUER: 'https://idp.example/', AUTH_AUDIENCE: 'bff-accounting', AUTH_JWKS_URL: 'https://idp.example/jwks' };
 // Production also needs the audit chain key; these tests are about the identity settings.

@@ -1,3 +1,4 @@
+import type { AuditChainContent } from '../auditChainMac.js';
 import type { Queryable } from '../db.js';
 import { inTenant } from '../tenantScope.js';
 import { isoTimestampSql } from './auditEvents.js';
@@ -6,19 +7,7 @@ import { isoTimestampSql } from './auditEvents.js';
  * One audit event as an export writes it. `ts` is ISO 8601 UTC with microseconds, exactly as
  * stored; `details` is the stored jsonb as PostgreSQL prints it, so numbers keep every digit.
  */
-export interface AuditExportRow {
-  id: string;
-  ts: string;
-  tenant: string;
-  actor_role: string;
-  actor_id: string | null;
-  action: string;
-  subject_type: string | null;
-  subject_id: string | null;
-  summary: string;
-  /** JSON text (PostgreSQL's jsonb output), never parsed on the way out. */
-  details: string;
-  request_id: string | null;
+export interface AuditExportRow extends Omit<AuditChainContent, 'seq'> {
   /** The row's place in the tenant's audit chain and its MACs (migration 011); null on a row not chained yet. */
   chain_seq: string | null;
   chain_key_id: string | null;
