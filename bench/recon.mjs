@@ -94,9 +94,9 @@ process.stdout.write(
     `(${mib(heapAfterRuns - heapBefore)} above the data set${kept})\n`,
 );
 
-const entryCurrencies = new Map(entries.map((entry) => [entry.id, entry.currency]));
-const truth = new Map([...dataset.truth].map(([id, entryId]) => [id, entryId !== null && entryCurrencies.has(entryId) ? entryId : null]));
-const accuracy = measureReconAccuracy(dataset.transactions, entryCurrencies, truth, outcomes, DEFAULT_RECON_RULES);
+const entriesById = new Map(entries.map((entry) => [entry.id, entry]));
+const truth = new Map([...dataset.truth].map(([id, entryId]) => [id, entryId !== null && entriesById.has(entryId) ? entryId : null]));
+const accuracy = measureReconAccuracy(dataset.transactions, entriesById, truth, outcomes, DEFAULT_RECON_RULES);
 const counts = Object.entries(accuracy.confusion)
   .map(([status, row]) => `${status} ${row.trueEntry + row.otherEntry + row.noTrueEntry}`)
   .join(', ');

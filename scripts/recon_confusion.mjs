@@ -66,8 +66,8 @@ function main(argv) {
   const started = performance.now();
   const outcomes = reconcile({ transactions: dataset.transactions, entries: dataset.entries });
   const elapsed = performance.now() - started;
-  const entryCurrencies = new Map(dataset.entries.map((entry) => [entry.id, entry.currency]));
-  const accuracy = measureReconAccuracy(dataset.transactions, entryCurrencies, dataset.truth, outcomes, DEFAULT_RECON_RULES);
+  const entriesById = new Map(dataset.entries.map((entry) => [entry.id, entry]));
+  const accuracy = measureReconAccuracy(dataset.transactions, entriesById, dataset.truth, outcomes, DEFAULT_RECON_RULES);
 
   process.stdout.write(`seed ${seed}: ${transactions} bank lines, ${dataset.entries.length} ledger entries, rules ${DEFAULT_RECON_RULES.version}\n\n`);
   process.stdout.write(`${formatReconAccuracy(accuracy)}\n`);
@@ -78,7 +78,7 @@ function main(argv) {
     outcomes.forEach((outcome, i) => {
       const tx = dataset.transactions[i];
       const trueEntry = dataset.truth.get(tx.id);
-      if (!trueEntry || !isAutoMatchable(tx, entryCurrencies.get(trueEntry), DEFAULT_RECON_RULES)) return;
+      if (!trueEntry || !isAutoMatchable(tx, entriesById.get(trueEntry), DEFAULT_RECON_RULES)) return;
       if (outcome.status === 'matched' && outcome.entryId === trueEntry) return;
       for (const tag of dataset.tags.get(tx.id).filter((tag) => !tag.startsWith('date_shift_'))) {
         const key = `${tag} / ${outcome.rule}`;

@@ -12,6 +12,7 @@ import { PrometheusRule, ServiceMonitor, type IPrometheusRule, type IServiceMoni
 import { isMap, parse, parseAllDocuments, parseDocument, type YAMLMap } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { chartRenderer, helmTemplate, type RenderResult } from './helm-render/render.js';
+import { loadConfig } from '../packages/bff-accounting/src/config.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const CHART = join(root, 'charts/bff-accounting');
@@ -461,6 +462,7 @@ describe('the optional parts', () => {
     expect(envOf(r.bff())).not.toHaveProperty('OS_TENANT_ALLOWLIST_JSON');
     expect(envOf(r.bff())).not.toHaveProperty('BANK_SBX_BASE');
     expect(envOf(r.bff())).not.toHaveProperty('AUDIT_CHAIN_KEY');
+    for (const name of ['RECON_AUTO_MATCH_LIMITS_JSON', 'RECON_HOLIDAYS_JSON', 'RECON_FEE_RULES_JSON']) expect(envOf(r.bff())).not.toHaveProperty(name);
     expect((r.deployment().spec?.template.spec as PodSpec).serviceAccountName).toBe('default');
     expect(r.deployment().spec?.replicas).toBe(2);
   });
@@ -481,6 +483,8 @@ describe('the optional parts', () => {
       EXPORT_SIGN_SECRET_PREV: 'secret:bff-accounting-export-signing/EXPORT_SIGN_SECRET_PREV',
       FEEDBACK_WEBHOOK_URL: 'secret:bff-accounting-feedback/FEEDBACK_WEBHOOK_URL',
       RECON_AUTO_MATCH_LIMITS_JSON: '{"default":{"KRW":"1000000"}}',
+      RECON_HOLIDAYS_JSON: '{"default":{"KRW":["2026-12-31","2027-01-04"]}}',
+      RECON_FEE_RULES_JSON: '{"default":{"KRW":{"max":"2000","min":"500"}}}',
       OS_TENANT_ALLOWLIST_JSON: '["default","pilot-a","pilot-b"]',
       SHUTDOWN_DELAY_MS: '8000',
       SHUTDOWN_GRACE_MS: '15000',
@@ -699,6 +703,14 @@ describe('values.yaml and values.schema.json', () => {
     ['adapters.bankSbx.connections with a bad connection id in an array', { adapters: { bankSbx: { connections: { default: ['conn_ok', 'conn default'] } } } }],
     ['adapters.bankSbx.connections with an empty array', { adapters: { bankSbx: { connections: { default: [] } } } }],
     ['recon.autoMatchLimits with a number amount', { recon: { autoMatchLimits: { default: { KRW: 1000000 } } } }],
+    ['recon.holidays with a date not YYYY-MM-DD', { recon: { holidays: { default: { KRW: ['31.12.2026'] } } } }],
+    ['recon.holidays with a lower-case currency', { recon: { holidays: { default: { krw: ['2026-12-31'] } } } }],
+    ['recon.holidays with a bad tenant id', { recon: { holidays: { 'Pilot A': { KRW: ['2026-12-31'] } } } }],
+    ['recon.feeRules with number amounts', { recon: { feeRules: { default: { KRW: { min: 500, max: 2000 } } } } }],
+    ['recon.feeRules with a negative amount', { recon: { feeRules: { default: { KRW: { min: '-500', max: '2000' } } } } }],
+    ['recon.feeRules without max', { recon: { feeRules: { default: { KRW: { min: '500' } } } } }],
+    ['recon.feeRules with an unknown key', { recon: { feeRules: { default: { KRW: { min: '500', max: '2000', fee: '1000' } } } } }],
+    ['env.RECON_FEE_RULES_JSON (the chart\'s, from recon.feeRules)', { env: { RECON_FEE_RULES_JSON: '{}' } }],
     ['auth.mode other than headers or jwt', { auth: { mode: 'basic' } }],
     ['auth.algorithms with an HMAC algorithm', { auth: { algorithms: 'RS256,HS256' } }],
     ['auth.clockSkewSeconds as text', { auth: { clockSkewSeconds: '30' } }],
@@ -712,6 +724,18 @@ describe('values.yaml and values.schema.json', () => {
 
   it('accepts what --set types on its own: a boolean policy flag, a numeric image tag, numbers in env', () => {
     expect(errorsFor({ env: { OS_POLICY_BRIDGE_ENFORCE: false, SYNC_PAGE_SIZE: 200 }, image: { tag: 20251203 } })).toBe('');
+  });
+
+  it('renders recon.holidays and recon.feeRules as the JSON the BFF reads, and nothing when they are empty', async () => {
+    const holidays = { default: { KRW: ['2026-12-31'] }, 'pilot-a': { KRW: [] } };
+    const feeRules = { 'pilot-a': { KRW: { min: '500', max: '2000' } } };
+    const r = await renderOk(['--set-json', `recon.holidays=${JSON.stringify(holidays)}`, '--set-json', `recon.feeRules=${JSON.stringify(feeRules)}`]);
+    const env = envOf(r.bff());
+    expect(JSON.parse(env.RECON_HOLIDAYS_JSON ?? '')).toEqual(holidays);
+    expect(JSON.parse(env.RECON_FEE_RULES_JSON ?? '')).toEqual(feeRules);
+    expect(loadConfig({ RECON_HOLIDAYS_JSON: env.RECON_HOLIDAYS_JSON, RECON_FEE_RULES_JSON: env.RECON_FEE_RULES_JSON }).recon).toMatchObject({ holidays, feeRules });
+    expect(envOf(scenario('default values').bff())).not.toHaveProperty('RECON_HOLIDAYS_JSON');
+    expect(envOf(scenario('default values').bff())).not.toHaveProperty('RECON_FEE_RULES_JSON');
   });
 
   it('renders a numeric image tag and a boolean policy flag as text', async () => {

@@ -61,7 +61,7 @@ export async function buildTestApp(
   const readiness = createReadinessCheck(db, migrations, lifecycle, 1_000);
   const reconRuns = new ReconRunner({
     db,
-    rulesFor: (tenant) => rulesForTenant(config.recon.autoMatchLimits, tenant),
+    rulesFor: (tenant) => rulesForTenant(config.recon, tenant),
     log: logger.child({ component: 'recon_runs' }),
     ...(options.reconEngine ? { engine: options.reconEngine } : {}),
   });

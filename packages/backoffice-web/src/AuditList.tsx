@@ -5,7 +5,7 @@ import { count, ErrorNotice, Pager, useApi, useCursorStack } from './ui';
 
 /** The action the audit list is pinned to: the HUD's manual-review requests, the operators' queue. */
 const PINNED_ACTION = 'manual_review_request';
-const OTHER_ACTIONS = ['external_sync_failed', 'external_source_configured', 'source_connection_refused', 'export_created', 'export_aborted', 'recon_decision'];
+const OTHER_ACTIONS = ['external_sync_failed', 'external_source_configured', 'source_connection_refused', 'export_created', 'export_aborted', 'recon_decision', 'recon_match_replaced', 'recon_alias_learned', 'recon_alias_removed'];
 const PAGE_SIZE = 20;
 
 interface Filters {

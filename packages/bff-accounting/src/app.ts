@@ -17,6 +17,7 @@ import { createAuditRouter } from './routes/auditRouter.js';
 import { createBackofficeRouter } from './routes/backofficeRouter.js';
 import { createExportsRouter } from './routes/exportsRouter.js';
 import { createOpsRouter } from './routes/opsRouter.js';
+import { createReconAliasesRouter } from './routes/reconAliasesRouter.js';
 import { createReconRouter } from './routes/reconRouter.js';
 import { createSourcesRouter } from './routes/sourcesRouter.js';
 import './types.js';
@@ -67,6 +68,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(createSourcesRouter({ db, config }));
   app.use(createExportsRouter({ db, config }));
   app.use(createReconRouter({ db, reconRuns: deps.reconRuns }));
+  app.use(createReconAliasesRouter({ db }));
   // After the API: the /v1 requests, which are the traffic, never walk through it.
   app.use(createOpsRouter({ metrics, readiness: deps.readiness, exports: config.exportSigning.secret ? 'enabled' : 'disabled' }));
 

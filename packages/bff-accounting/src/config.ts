@@ -58,6 +58,8 @@ const flag = z.enum(['true', 'false', '1', '0']).transform((value) => value === 
 const connectionId = z.string().regex(CONNECTION_ID_PATTERN, 'connection ids are 1-128 characters of [A-Za-z0-9_.-]');
 
 const tenantId = z.string().regex(TENANT_ID_PATTERN, 'tenant ids are 1-63 characters of [a-z0-9_-]');
+const currencyCode = z.string().regex(/^[A-Z]{3}$/, 'currencies are ISO 4217 codes');
+const decimalAmount = z.string().regex(/^\d+(\.\d+)?$/, 'amounts are decimal strings');
 
 /** A secret: checked for length only; zod messages for these never contain the value. */
 const signingSecret = z.string().min(32, 'must be at least 32 bytes');
@@ -171,8 +173,25 @@ const schema = z
     SYNC_METRICS_REFRESH_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
     PUSHGATEWAY_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
     RECON_AUTO_MATCH_LIMITS_JSON: jsonVariable(
-      z.record(tenantId, z.record(z.string().regex(/^[A-Z]{3}$/, 'currencies are ISO 4217 codes'), z.string().regex(/^\d+(\.\d+)?$/, 'limits are decimal strings'))),
+      z.record(tenantId, z.record(currencyCode, decimalAmount)),
       'an object of tenant id to {currency: limit}, e.g. {"default":{"KRW":"1000000"}}',
+    ).default({}),
+    RECON_HOLIDAYS_JSON: jsonVariable(
+      z.record(tenantId, z.record(currencyCode, z.array(z.iso.date()).max(2_000))),
+      'an object of tenant id to {currency: ["YYYY-MM-DD", ...]}, e.g. {"default":{"KRW":["2026-12-31"]}}',
+    ).default({}),
+    RECON_FEE_RULES_JSON: jsonVariable(
+      z.record(
+        tenantId,
+        z.record(
+          currencyCode,
+          z
+            .object({ min: decimalAmount, max: decimalAmount })
+            .strict()
+            .refine((rule) => Number(rule.min) <= Number(rule.max), 'min must not be above max'),
+        ),
+      ),
+      'an object of tenant id to {currency: {min, max}}, e.g. {"default":{"KRW":{"min":"500","max":"2000"}}}',
     ).default({}),
     FEEDBACK_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
     BACKOFFICE_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('http://localhost:8081/backoffice/'),
@@ -334,6 +353,10 @@ export interface Config {
   readonly recon: {
     /** Per-tenant auto-match limits by currency, over the engine's defaults. */
     readonly autoMatchLimits: Readonly<Record<string, Readonly<Record<string, string>>>>;
+    /** Per-tenant holidays by currency, replacing the engine's list for that currency. */
+    readonly holidays: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>>;
+    /** Per-tenant bank fee accepted on incoming payments, by currency. */
+    readonly feeRules: Readonly<Record<string, Readonly<Record<string, { min: string; max: string }>>>>;
   };
   readonly feedback: {
     /** Slack-compatible webhook for failure cases; a secret (its URL carries a token): never logged. */
@@ -508,7 +531,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       staleAfterSeconds: e.EXTERNAL_SYNC_STALE_MINUTES * 60,
       pushgatewayUrl: e.PUSHGATEWAY_URL,
     },
-    recon: { autoMatchLimits: e.RECON_AUTO_MATCH_LIMITS_JSON },
+    recon: { autoMatchLimits: e.RECON_AUTO_MATCH_LIMITS_JSON, holidays: e.RECON_HOLIDAYS_JSON, feeRules: e.RECON_FEE_RULES_JSON },
     feedback: { webhookUrl: e.FEEDBACK_WEBHOOK_URL, backofficeBaseUrl: e.BACKOFFICE_BASE_URL },
     backoffice: {
       dir: e.BACKOFFICE_DIR ? resolve(e.BACKOFFICE_DIR) : DEFAULT_BACKOFFICE_DIR,

@@ -87,7 +87,7 @@ async function main(): Promise<void> {
   const readiness = createReadinessCheck(db, migrations, lifecycle);
   const reconRuns = new ReconRunner({
     db,
-    rulesFor: (tenant) => rulesForTenant(config.recon.autoMatchLimits, tenant),
+    rulesFor: (tenant) => rulesForTenant(config.recon, tenant),
     log: logger.child({ component: 'recon_runs' }),
   });
   const app = createApp({ config, db, logger, metrics, readiness, lifecycle, reconRuns });

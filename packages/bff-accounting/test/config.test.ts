@@ -145,6 +145,46 @@ describe('loadConfig', () => {
     const text = configError({ OS_ROLE_MAP_JSON: '{"ops": tokenish-value-123}' });
     expect(text).not.toContain('tokenish-value-123');
   });
+
+  it('reads RECON_HOLIDAYS_JSON and RECON_FEE_RULES_JSON into config.recon, {} for each by default', () => {
+    expect(loadConfig({}).recon).toEqual({ autoMatchLimits: {}, holidays: {}, feeRules: {} });
+    const config = loadConfig({
+      RECON_HOLIDAYS_JSON: '{"default":{"KRW":["2026-12-31","2027-01-04"]},"pilot-a":{"JPY":[]}}',
+      RECON_FEE_RULES_JSON: '{"default":{"KRW":{"min":"500","max":"2000"},"USD":{"min":"0.50","max":"0.50"}}}',
+    });
+    expect(config.recon.holidays).toEqual({ default: { KRW: ['2026-12-31', '2027-01-04'] }, 'pilot-a': { JPY: [] } });
+    expect(config.recon.feeRules).toEqual({ default: { KRW: { min: '500', max: '2000' }, USD: { min: '0.50', max: '0.50' } } });
+    expect(Object.isFrozen(config.recon.feeRules.default?.KRW)).toBe(true);
+  });
+
+  it.each([
+    [{ RECON_HOLIDAYS_JSON: '{default: 2026-12-31}' }, /RECON_HOLIDAYS_JSON: not valid JSON/],
+    [{ RECON_HOLIDAYS_JSON: '{"default":{"KRW":["2026-13-40"]}}' }, /RECON_HOLIDAYS_JSON: Invalid ISO date/],
+    [{ RECON_HOLIDAYS_JSON: '{"default":{"KRW":["2026-02-30"]}}' }, /RECON_HOLIDAYS_JSON: Invalid ISO date/],
+    [{ RECON_HOLIDAYS_JSON: '{"default":{"KRW":"2026-12-31"}}' }, /RECON_HOLIDAYS_JSON: .*expected array/],
+    [{ RECON_HOLIDAYS_JSON: '{"default":{"won":["2026-12-31"]}}' }, /RECON_HOLIDAYS_JSON: Invalid key in record/],
+    [{ RECON_HOLIDAYS_JSON: '{"Pilot A":{"KRW":["2026-12-31"]}}' }, /RECON_HOLIDAYS_JSON: Invalid key in record/],
+    [{ RECON_FEE_RULES_JSON: 'min=500,max=2000' }, /RECON_FEE_RULES_JSON: not valid JSON/],
+    [{ RECON_FEE_RULES_JSON: '{"default":{"KRW":{"min":"3000","max":"2000"}}}' }, /RECON_FEE_RULES_JSON: min must not be above max/],
+    [{ RECON_FEE_RULES_JSON: '{"default":{"KRW":{"min":"-500","max":"2000"}}}' }, /RECON_FEE_RULES_JSON: amounts are decimal strings/],
+    [{ RECON_FEE_RULES_JSON: '{"default":{"KRW":{"min":500,"max":2000}}}' }, /RECON_FEE_RULES_JSON: .*expected string/],
+    [{ RECON_FEE_RULES_JSON: '{"default":{"KRW":{"min":"500"}}}' }, /RECON_FEE_RULES_JSON: .*expected string/],
+    [{ RECON_FEE_RULES_JSON: '{"default":{"KRW":{"min":"500","max":"2000","fee":"1000"}}}' }, /RECON_FEE_RULES_JSON: Unrecognized key/],
+    [{ RECON_FEE_RULES_JSON: '{"default":{"krw":{"min":"500","max":"2000"}}}' }, /RECON_FEE_RULES_JSON: Invalid key in record/],
+  ])('rejects the recon rules %j with one line naming the variable', (env, message) => {
+    const text = configError(env);
+    expect(text).toMatch(message);
+    expect(text).not.toContain('\n');
+  });
+
+  it('does not echo a bad recon rules value', () => {
+    const environments: Record<string, string>[] = [
+      { RECON_FEE_RULES_JSON: '{"default":{"KRW":{"min":"tokenish-value-123","max":"2000"}}}' },
+      { RECON_FEE_RULES_JSON: 'tokenish-value-123' },
+      { RECON_HOLIDAYS_JSON: '{"default":{"KRW":["tokenish-value-123"]}}' },
+    ];
+    for (const env of environments) expect(configError(env)).not.toContain('tokenish-value-123');
+  });
 });
 
 describe('start-up with a bad environment', () => {
@@ -152,6 +192,8 @@ describe('start-up with a bad environment', () => {
     [{ USE_PG: '1' }, 'DATABASE_URL: is required when USE_PG=1'],
     [{ OS_TENANT_ALLOWLIST_JSON: 'default,pilot-a' }, 'OS_TENANT_ALLOWLIST_JSON: not valid JSON'],
     [{ OS_ROLE_MAP_JSON: '{"operator":"root"}' }, 'OS_ROLE_MAP_JSON: roles must map to one of'],
+    [{ RECON_HOLIDAYS_JSON: '{"default":{"KRW":["2026-13-40"]}}' }, 'RECON_HOLIDAYS_JSON: Invalid ISO date'],
+    [{ RECON_FEE_RULES_JSON: '{"default":{"KRW":{"min":"3000","max":"2000"}}}' }, 'RECON_FEE_RULES_JSON: min must not be above max'],
   ])('%j stops the process with exit code 1 and one line on stderr', async (env, message) => {
     const bff = spawnBff(env);
     expect(await bff.exited).toBe(1);

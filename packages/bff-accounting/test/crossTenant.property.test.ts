@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { RunningBankSandbox } from '@accounting/bank-sandbox-sim';
-import type { Db } from '@accounting/data-pg';
+import { learnReconAlias, type Db } from '@accounting/data-pg';
 import { BankSandboxAdapter } from '@accounting/service-core-accounting';
 import fc from 'fast-check';
 import request from 'supertest';
@@ -72,9 +72,11 @@ interface Tenant {
   entryIds: string[];
   runIds: string[];
   decidedSuggestionIds: string[];
+  /** Its learned counterparty aliases still in place. */
+  aliasIds: string[];
   exports: { exportId: string; body: Buffer; signature: string }[];
   /** Marker strings each list must show its owner. */
-  markers: { audit: string[]; ledger: string[]; suggestions: string[] };
+  markers: { audit: string[]; ledger: string[]; suggestions: string[]; aliases: string[] };
   /** What the tenant's own reads showed this round: ids by route, the text of each list and export. */
   seen: Map<GetRouteName, Set<string>>;
   texts: Map<GetRouteName, string>;
@@ -94,8 +96,9 @@ const tenants: Tenant[] = NAMES.map((name) => ({
   entryIds: [],
   runIds: [],
   decidedSuggestionIds: [],
+  aliasIds: [],
   exports: [],
-  markers: { audit: [], ledger: [], suggestions: [] },
+  markers: { audit: [], ledger: [], suggestions: [], aliases: [] },
   seen: new Map(),
   texts: new Map(),
   missing: new Map(),
@@ -120,6 +123,7 @@ const api = (tenant: Tenant) => ({
   get: (path: string) => request(t.app).get(path).set(tenant.headers),
   post: (path: string) => request(t.app).post(path).set(tenant.headers),
   put: (path: string) => request(t.app).put(path).set(tenant.headers),
+  delete: (path: string) => request(t.app).delete(path).set(tenant.headers),
 });
 
 /** GET `path` as `tenant`, its body as raw bytes (exports are NDJSON or CSV). */
@@ -326,6 +330,30 @@ async function perform(w: Write): Promise<void> {
   }
 }
 
+/**
+ * Two counterparty aliases of `tenant`, learned as a confirmation learns them (the app's role,
+ * the tenant's scope), then one of them removed through the API.
+ */
+async function learnAliases(tenant: Tenant): Promise<void> {
+  const learned: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    const mark = marker(tenant);
+    const alias = await learnReconAlias(connectAsApp(), tenant.id, {
+      bankName: `bank ${mark}`,
+      ledgerName: `ledger ${mark}`,
+      learnedFrom: { suggestionId: null, source: 'bank_sbx', externalId: `tx-${mark}`, entryId: `e-${mark}` },
+      createdBy: `user-${tenant.name}`,
+    });
+    expect(alias).not.toBeNull();
+    learned.push(alias?.id as string);
+    tenant.markers.aliases.push(mark);
+  }
+  const removed = await api(tenant).delete(pathOf('deleteReconAlias', { id: learned[0] as string }));
+  expect(removed.status, removed.text).toBe(200);
+  tenant.markers.aliases.shift();
+  tenant.aliasIds.push(learned[1] as string);
+}
+
 /** Which write exercises each non-GET route; the test fails when a route is missing here. */
 const WRITE_COVERAGE: Record<WriteRouteName, string> = {
   createManualReview: 'review',
@@ -334,6 +362,7 @@ const WRITE_COVERAGE: Record<WriteRouteName, string> = {
   runRecon: 'recon (and every round, after a sync of every tenant)',
   decideReconSuggestion: 'decide; and as every other tenant, on the owner suggestions',
   verifyExport: 'export; and as every other tenant, on the owner exports',
+  deleteReconAlias: 'alias (learned, one removed); and as every other tenant, on the owner aliases',
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -377,8 +406,8 @@ interface CustomPlan {
 const latest = (ids: readonly string[]) => ids.slice(-4);
 
 /** How many of another tenant's ids each route was asked for (or had to leave out), for the final check. */
-const crossChecked = new Map<GetRouteName | 'decideReconSuggestion' | 'verifyExport', number>();
-const count = (route: GetRouteName | 'decideReconSuggestion' | 'verifyExport', n: number) => crossChecked.set(route, (crossChecked.get(route) ?? 0) + n);
+const crossChecked = new Map<GetRouteName | 'decideReconSuggestion' | 'deleteReconAlias' | 'verifyExport', number>();
+const count = (route: GetRouteName | 'decideReconSuggestion' | 'deleteReconAlias' | 'verifyExport', n: number) => crossChecked.set(route, (crossChecked.get(route) ?? 0) + n);
 
 /**
  * How to read each GET route of the policy table. A GET route missing here fails the test: a
@@ -492,6 +521,13 @@ const READ_PLANS: Record<GetRouteName, ListPlan | ByIdPlan | CustomPlan> = {
     owned: (owner) => ({ ids: owner.decidedSuggestionIds, text: owner.markers.suggestions }),
     probes: (owner) => [{ query: 'limit=200&status=matched,suggested,unmatched,blocked', ids: owner.decidedSuggestionIds }],
   },
+  listReconAliases: {
+    kind: 'list',
+    query: 'limit=200',
+    items: (body) => body.items as Item[],
+    id: (item) => String(item.id),
+    owned: (owner) => ({ ids: owner.aliasIds, text: owner.markers.aliases }),
+  },
 };
 
 /** Every page of a list as `reader`: the ids of its items and the text of every page. */
@@ -591,6 +627,18 @@ async function decideAsOther(reader: Tenant, other: Tenant): Promise<void> {
   }
 }
 
+/** The by-id delete: removing another tenant's alias answers as a missing one, and removes nothing. */
+async function deleteAliasAsOther(reader: Tenant, other: Tenant): Promise<void> {
+  const missing = await api(reader).delete(pathOf('deleteReconAlias', { id: '9000000000000000000' }));
+  expect(missing.status).toBe(404);
+  for (const id of other.aliasIds) {
+    const res = await api(reader).delete(pathOf('deleteReconAlias', { id }));
+    expect(res.status, `delete as ${reader.id} of ${other.id}'s alias ${id}: ${res.text}`).toBe(404);
+    expect(withoutRequestId(res.body)).toEqual(withoutRequestId(missing.body));
+    count('deleteReconAlias', 1);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 
 beforeAll(async () => {
@@ -634,6 +682,7 @@ describe('another tenant gets nothing, on every route (property)', () => {
         { kind: 'export', tenant: index, format: 'csv' },
       ];
       for (const w of baseline) await perform(w);
+      await learnAliases(tenant);
       expect(tenant.decidedSuggestionIds, `${tenant.id} decided its suggestion`).toHaveLength(1);
       expect(tenant.sources, `${tenant.id} configured its source`).toEqual([`src-${tenant.name}-0`]);
     }
@@ -653,6 +702,7 @@ describe('another tenant gets nothing, on every route (property)', () => {
             if (other === reader) continue;
             await readAsOther(reader, other);
             await decideAsOther(reader, other);
+            await deleteAliasAsOther(reader, other);
           }
         }
       }),
@@ -666,6 +716,7 @@ describe('another tenant gets nothing, on every route (property)', () => {
     // Not vacuous: every GET route (and the by-id writes) had another tenant's data to withhold.
     for (const [name] of GET_ROUTES) expect(crossChecked.get(name) ?? 0, `${name} checked against another tenant's ids`).toBeGreaterThan(0);
     expect(crossChecked.get('decideReconSuggestion') ?? 0).toBeGreaterThan(0);
+    expect(crossChecked.get('deleteReconAlias') ?? 0).toBeGreaterThan(0);
     expect(crossChecked.get('verifyExport') ?? 0).toBeGreaterThan(0);
     // The writes really happened: every tenant ended up with data of every kind it can read.
     for (const tenant of tenants) {

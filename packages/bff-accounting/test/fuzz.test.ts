@@ -373,9 +373,14 @@ interface FuzzResponse {
   body: Buffer;
 }
 
+/** Methods Node's client sends without chunked framing: a body on them needs a Content-Length, or it is read as the next request. */
+const UNFRAMED_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
+
 function send(port: number, agent: http.Agent, req: FuzzRequest): Promise<FuzzResponse> {
+  const framing = req.body !== undefined && UNFRAMED_METHODS.has(req.method) ? { 'Content-Length': String(Buffer.byteLength(req.body)) } : {};
   return new Promise((resolve, reject) => {
-    const outgoing = http.request({ host: '127.0.0.1', port, agent, method: req.method, path: req.path, headers: req.headers }, (res) => {
+    const headers = { ...req.headers, ...framing };
+    const outgoing = http.request({ host: '127.0.0.1', port, agent, method: req.method, path: req.path, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, requestId: res.headers['x-request-id'] as string | undefined, contentType: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks) }));

@@ -5,6 +5,7 @@ import addFormats from 'ajv-formats';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  learnReconAlias,
   recordSyncFailure,
   recordSyncSuccess,
   seedExternalSource,
@@ -252,6 +253,20 @@ describe('the running app and the document', () => {
     expectDocumented(await decide('decide-1', { decision: 'decline', note: 'not this one' }).expect(200), ...at(API_ROUTES.decideReconSuggestion));
     expectDocumented(await decide('decide-2', { decision: 'confirm' }).expect(409), ...at(API_ROUTES.decideReconSuggestion));
     expectDocumented(await decide('decide-1', { decision: 'confirm' }).expect(422), ...at(API_ROUTES.decideReconSuggestion));
+  });
+
+  it('answers the alias routes as documented', async () => {
+    const alias = await learnReconAlias(schema.db, 'default', {
+      bankName: 'hanbit sangsa',
+      ledgerName: '한빛상사',
+      learnedFrom: { suggestionId: null, source: 'bank_sbx', externalId: 'tx_ref', entryId: 'e-ref' },
+      createdBy: 'kim.admin',
+    });
+    const list = await request(t.app).get('/v1/accounting/recon/aliases').set(admin).expect(200);
+    expect(list.body.items).toHaveLength(1);
+    expectDocumented(list, ...at(API_ROUTES.listReconAliases));
+    expectDocumented(await request(t.app).delete(`/v1/accounting/recon/aliases/${alias?.id}`).set(admin).expect(200), ...at(API_ROUTES.deleteReconAlias));
+    expectDocumented(await request(t.app).delete(`/v1/accounting/recon/aliases/${alias?.id}`).set(admin).expect(404), ...at(API_ROUTES.deleteReconAlias));
   });
 
   it('answers the export routes as documented, and 503 EXPORTS_DISABLED without a secret', async () => {

@@ -148,7 +148,7 @@ describe('reconciliation', () => {
   it('runs for the tenant and explains every outcome', async () => {
     const run = await runRecon();
     expect(run).toMatchObject({ status: 'succeeded', mode: 'full', error: null });
-    expect(run.summary).toMatchObject({ transactions: 6, rules_version: expect.stringMatching(/tenant-limits/) });
+    expect(run.summary).toMatchObject({ transactions: 6, rules_version: expect.stringMatching(/^recon-rules\/2\+tenant:[0-9a-f]{8}$/) });
     for (const s of await suggestions()) {
       expect(s.rationale.length).toBeGreaterThan(10);
       expect(Array.isArray(s.criteria)).toBe(true);

@@ -30,6 +30,9 @@ export const APP_ROLE_PRIVILEGES: Readonly<Record<string, readonly Privilege[]>>
   recon_scored_entries: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
   recon_pending_lines: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
   recon_pending_days: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
+  recon_counterparty_aliases: ['SELECT', 'INSERT', 'DELETE'],
+  recon_entry_holds: ['SELECT', 'INSERT', 'DELETE'],
+  recon_matched_entries: ['SELECT', 'INSERT'],
 };
 
 /** The functions the application's role may call beyond PUBLIC's (each revoked from PUBLIC by its migration). */

@@ -15,5 +15,6 @@ export * from './repositories/feedbackOutbox.js';
 export * from './repositories/ledgerEntries.js';
 export * from './repositories/reconSuggestions.js';
 export * from './repositories/reconRuns.js';
+export * from './repositories/reconAliases.js';
 export * from './tenantScope.js';
 export * from './appRole.js';

@@ -7,9 +7,11 @@ import {
   importLedgerEntries,
   inAllTenants,
   inTenant,
+  learnReconAlias,
   listAuditEvents,
   listExternalSources,
   loadMigrations,
+  recordSuggestionDecision,
   recordSyncSuccess,
   rememberDeclinedPair,
   runMigrations,
@@ -66,6 +68,12 @@ async function seed(tenant: string) {
   await createReconRun(app, tenant, { from: null, to: null, requestedBy: 'test', requestId: null });
   await writeReconState(app, tenant, 'v1');
   await rememberDeclinedPair(app, tenant, { source: 'bank', externalId: `tx_${tenant}`, entryId: `e_${tenant}` });
+  await learnReconAlias(app, tenant, {
+    bankName: `card ${tenant}`,
+    ledgerName: 'coffee',
+    learnedFrom: { suggestionId: null, source: 'bank', externalId: `tx_${tenant}`, entryId: `e_${tenant}` },
+    createdBy: 'test',
+  });
   // A run writes these two in one statement with the run's fence; the owner writes them here.
   await schema.db.query(
     `INSERT INTO recon_suggestions (tenant, source, external_id, status, rule, rationale, rules_version)
@@ -77,6 +85,11 @@ async function seed(tenant: string) {
     `e_${tenant}`,
     `tx_${tenant}`,
   ]);
+  // A confirm holds its entry (recon_entry_holds) for its line (recon_matched_entries).
+  const { rows } = await schema.db.query<{ id: string }>(`SELECT id::text AS id FROM recon_suggestions WHERE tenant = $1`, [tenant]);
+  const outcome = { status: 'matched' as const, entryId: `e_${tenant}`, confidence: 1, rule: 'exact', rationale: 'test', criteria: [], candidates: [] };
+  const confirmed = await app.transaction((tx) => recordSuggestionDecision(tx, tenant, rows[0]?.id as string, { decision: 'confirm', decidedBy: 'test', outcome }));
+  expect(confirmed).toBe(true);
 }
 
 /** The error code PostgreSQL answers `sql` with, as the app role in `tenant`'s scope; undefined when it succeeds. */
@@ -115,7 +128,7 @@ describe('row-level security', () => {
       [schema.schema],
     );
     const byTable = new Map(rows.map((row) => [row.table, row]));
-    expect(tenantTables.length).toBeGreaterThanOrEqual(19);
+    expect(tenantTables.length).toBeGreaterThanOrEqual(22);
     for (const table of tenantTables) expect(byTable.get(table), table).toMatchObject({ enabled: true, forced: true });
   });
 

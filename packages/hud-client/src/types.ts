@@ -24,7 +24,10 @@ export type AuditAction =
   | 'source_connection_refused'
   | 'export_created'
   | 'export_aborted'
-  | 'recon_decision';
+  | 'recon_decision'
+  | 'recon_match_replaced'
+  | 'recon_alias_learned'
+  | 'recon_alias_removed';
 
 /** One audit event. */
 export interface AuditEvent {
@@ -154,6 +157,10 @@ export interface ReconDecisionInput {
   decision: 'confirm' | 'decline';
   /** Which candidate; default the suggestion's own entry. */
   entry_id?: string;
+  /** Confirm only: take the entry from the line it is matched to (else 409 `ENTRY_ALREADY_MATCHED`). */
+  replace?: boolean;
+  /** Confirm only: confirm the suggestion's group candidate (a batch or a split) as one match (else 422 `NOT_A_GROUP`). */
+  group?: boolean;
   note?: string;
 }
 

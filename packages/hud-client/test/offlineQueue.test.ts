@@ -200,6 +200,19 @@ describe('flushing', () => {
     expect(server.applied.map((a) => a.path)).toEqual(['/v1/accounting/audit/manual-review']);
   });
 
+  it('dead-letters a confirm answered 409 ENTRY_ALREADY_MATCHED with its body, and sends the next write', async () => {
+    const { client, server, timers } = await openClient({ online: false });
+    await client.decideReconSuggestion('7', { decision: 'confirm', entry_id: 'le_1' });
+    await client.requestManualReview(review('tx_1'));
+    const refusal = { error_code: 'ENTRY_ALREADY_MATCHED', entry_id: 'le_1', matched_external_id: 'tx_9', message: 'matched', request_id: 'r4' };
+    server.next({ status: 409, body: refusal });
+    await client.online();
+    await client.queue.idle();
+    expect(client.queue.deadLetters.get().map((d) => [d.item.kind, d.status, d.error])).toEqual([['recon_decision', 409, refusal]]);
+    expect(server.applied.map((a) => a.path)).toEqual(['/v1/accounting/audit/manual-review']);
+    expect(timers.pendingDelays()).toEqual([]);
+  });
+
   it('after no answer, asks GET /health before sending again, and sends once the server answers', async () => {
     const { client, server, timers } = await openClient();
     server.reachable = false;

@@ -17,4 +17,5 @@ export * from './reconciliation/runReconciliation.js';
 export * from './reconciliation/ReconEngine.js';
 export * from './reconciliation/ReconRunner.js';
 export * from './reconciliation/decideSuggestion.js';
+export * from './reconciliation/reconAliases.js';
 export * from './recon/index.js';

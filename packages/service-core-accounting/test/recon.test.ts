@@ -61,9 +61,10 @@ describe('the reference tier', () => {
       transactions: [line({ reference: 'INV-2026-0042' })],
       entries: [entry({ memo: 'Invoice INV-2026-0042 Hanbit Trading' })],
     });
-    expect(outcome).toMatchObject({ status: 'matched', rule: 'auto_match', entryId: 'le_1', confidence: 0.98, rulesVersion: 'recon-rules/1' });
+    expect(outcome).toMatchObject({ status: 'matched', rule: 'auto_match', entryId: 'le_1', confidence: 1, rulesVersion: 'recon-rules/2' });
+    // 2026-03-01 is a Sunday and 2026-03-02 a substitute holiday: no business day in between.
     expect(outcome.rationale).toBe(
-      'amount equal (12,000 KRW); date +1 day within 3-day window; reference INV-2026-0042 found in memo -> matched (0.98)',
+      'amount equal (12,000 KRW); date +0 business days (1 calendar day) within 4-business-day window; reference INV-2026-0042 found in memo -> matched (1.00)',
     );
     expect(outcome.candidates.map((candidate) => [candidate.entryId, candidate.tier])).toEqual([['le_1', 'reference']]);
   });
@@ -73,7 +74,7 @@ describe('the reference tier', () => {
     expect(outcome.criteria).toEqual([
       { name: 'amount', score: 1, detail: 'amount equal (12,000 KRW)' },
       { name: 'currency', score: 1, detail: 'same currency (KRW)' },
-      { name: 'date', score: 0.9, detail: 'date +1 day within 3-day window' },
+      { name: 'date', score: 1, detail: 'date +0 business days (1 calendar day) within 4-business-day window' },
       { name: 'reference', score: 1, detail: 'reference INV-2026-0042 equal' },
       { name: 'text', score: 0, detail: 'no words in common' },
     ]);
@@ -125,7 +126,7 @@ describe('the amount + date tier', () => {
 
   it('scores a rounding difference within the tolerance below an equal amount, never as equal', () => {
     const outcome = only({ transactions: [line({ amount: '100.01', currency: 'USD', reference: 'INV-1' })], entries: [entry({ amount: '100.00', currency: 'USD', reference: 'INV-1' })] });
-    expect(outcome.criteria[0]).toEqual({ name: 'amount', score: 0.86, detail: 'amount differs by 0.01 USD, within the 0.05 USD tolerance' });
+    expect(outcome.criteria[0]).toEqual({ name: 'amount', score: 0.86, detail: 'amount differs by 0.01 USD, within the 0.05 USD rounding tolerance' });
   });
 
   it('never pairs money in with money out', () => {
@@ -140,17 +141,17 @@ describe('the fuzzy tier', () => {
       transactions: [line({ amount: '985.00', currency: 'USD', description: 'WIRE IN ACME TRADING' })],
       entries: [entry({ amount: '1000.00', currency: 'USD', memo: 'Sales March', counterparty: 'Acme Trading Co., Ltd.' })],
     });
-    expect(outcome).toMatchObject({ status: 'suggested', rule: 'below_threshold', entryId: 'le_1', confidence: 0.67 });
+    expect(outcome).toMatchObject({ status: 'suggested', rule: 'amount_differs', entryId: 'le_1', confidence: 0.68 });
     expect(outcome.candidates[0]!.tier).toBe('fuzzy');
     expect(outcome.rationale).toBe(
-      'amount differs by 15.00 USD (1.5%); date +1 day within 3-day window; counterparty "Acme Trading Co., Ltd." found on the bank line (1.00) -> suggested (0.67, below the auto-match threshold 0.80)',
+      'amount differs by 15.00 USD (1.5%); date +1 business day within 4-business-day window; counterparty "Acme Trading Co., Ltd." found on the bank line (1.00) -> suggested (0.68; the amounts differ: never auto-matched)',
     );
   });
 
   it('finds an equal amount booked outside the window through the counterparty, and only suggests it', () => {
     const outcome = only({ transactions: [line({ description: 'ACME TRADING', bookedDate: '2026-03-09' })], entries: [entry({ counterparty: 'Acme Trading' })] });
-    expect(outcome).toMatchObject({ status: 'suggested', rule: 'fuzzy_only', entryId: 'le_1', confidence: 0.8 });
-    expect(outcome.rationale).toContain('date +8 days outside 3-day window');
+    expect(outcome).toMatchObject({ status: 'suggested', rule: 'fuzzy_only', entryId: 'le_1', confidence: 0.88 });
+    expect(outcome.rationale).toContain('date +5 business days (8 calendar days) outside 4-business-day window');
   });
 
   it('reads bank abbreviations and names cut short', () => {
@@ -169,7 +170,7 @@ describe('blocked outcomes', () => {
       entries: [entry({ amount: '-2400000.00', reference: 'BILL-7781' })],
       rules: withKrwLimit('1000000'),
     });
-    expect(outcome).toMatchObject({ status: 'blocked', rule: 'blocked_amount_limit', entryId: 'le_1', confidence: 0.98, rulesVersion: 'recon-rules/1+test-limits' });
+    expect(outcome).toMatchObject({ status: 'blocked', rule: 'blocked_amount_limit', entryId: 'le_1', confidence: 1, rulesVersion: 'recon-rules/1+test-limits' });
     expect(outcome.rationale).toBe('blocked: 2,400,000 KRW is above the auto-match limit of 1,000,000 KRW -> manual review');
   });
 
@@ -181,7 +182,7 @@ describe('blocked outcomes', () => {
   it('blocks a pending transaction', () => {
     const outcome = only({ transactions: [line({ status: 'pending', reference: 'INV-1001' })], entries: [entry({ reference: 'INV-1001' })] });
     expect(outcome).toMatchObject({ status: 'blocked', rule: 'blocked_pending', entryId: 'le_1' });
-    expect(outcome.rationale).toBe('blocked: the transaction is pending; best candidate le_1 (0.98) -> manual review');
+    expect(outcome.rationale).toBe('blocked: the transaction is pending; best candidate le_1 (1.00) -> manual review');
   });
 
   it('blocks a currency mismatch even with the reference and the number equal', () => {
@@ -205,20 +206,35 @@ describe('blocked outcomes', () => {
 describe('competition', () => {
   it('suggests both candidates when they score too close to call', () => {
     const outcome = only({
-      transactions: [line({ description: 'ACME TRADING' })],
-      entries: [entry({ counterparty: 'Acme Trading' }), entry({ id: 'le_2', counterparty: 'Acme Trading', date: '2026-03-02' })],
+      transactions: [line({ description: 'ACME TRADING', bookedDate: '2026-03-10' })],
+      entries: [entry({ counterparty: 'Acme Trading', date: '2026-03-09' }), entry({ id: 'le_2', counterparty: 'Acme Trading', date: '2026-03-10' })],
     });
     expect(outcome).toMatchObject({ status: 'suggested', rule: 'tie', entryId: 'le_2' });
     expect(outcome.candidates.map((candidate) => [candidate.entryId, candidate.confidence])).toEqual([
       ['le_2', 1],
-      ['le_1', 0.98],
+      ['le_1', 0.99],
     ]);
-    expect(outcome.rationale).toBe('tie: entries le_2 (1.00) and le_1 (0.98) score within 0.05 of each other -> suggested, both shown');
+    expect(outcome.rationale).toBe('tie: entries le_2 (1.00) and le_1 (0.99) score within 0.05 of each other -> suggested, both shown');
+  });
+
+  it('calls two invoices of one supplier for the amount a tie however far apart their dates are within the window', () => {
+    const outcome = only({
+      transactions: [line({ description: 'ACME TRADING', bookedDate: '2026-03-13' })],
+      entries: [entry({ counterparty: 'Acme Trading', date: '2026-03-09' }), entry({ id: 'le_2', counterparty: 'Acme Trading', date: '2026-03-13' })],
+    });
+    expect(outcome).toMatchObject({ status: 'suggested', rule: 'tie', entryId: 'le_2' });
+    expect(outcome.candidates.map((candidate) => [candidate.entryId, candidate.confidence])).toEqual([
+      ['le_2', 1],
+      ['le_1', 0.94],
+    ]);
+    expect(outcome.rationale).toBe(
+      'tie: entries le_2 and le_1 both have the amount, both lie within 4 business days and are identified as well (1.00 vs 1.00) -> suggested, both shown',
+    );
   });
 
   it('gives one entry to the clearly best transaction and blocks the other', () => {
     const outcomes = reconcile({
-      transactions: [line({ id: 'bt_1', reference: 'INV-1001', bookedDate: '2026-03-01' }), line({ id: 'bt_2', description: 'ACME TRADING', bookedDate: '2026-03-04' })],
+      transactions: [line({ id: 'bt_1', reference: 'INV-1001', bookedDate: '2026-03-01' }), line({ id: 'bt_2', description: 'ACME TRADING', bookedDate: '2026-03-06' })],
       entries: [entry({ reference: 'INV-1001', counterparty: 'Acme Trading' })],
     });
     expect(outcomes.map((outcome) => [outcome.transactionId, outcome.status, outcome.rule, outcome.entryId])).toEqual([
@@ -238,7 +254,7 @@ describe('competition', () => {
       ['suggested', 'contested'],
       ['suggested', 'contested'],
     ]);
-    expect(outcomes[0]!.rationale).toBe('contested: entry le_1 is also the best match of transaction bt_2 (0.98), this one 0.98 -> suggested');
+    expect(outcomes[0]!.rationale).toBe('contested: entry le_1 is also the best match of transaction bt_2 (1.00), this one 1.00 -> suggested');
   });
 
   it('settles a tie once the other entry is taken by a clear match in the same run', () => {
@@ -254,7 +270,7 @@ describe('competition', () => {
       ['bt_2', 'matched', 'le_2'],
     ]);
     expect(outcomes[0]!.rationale).toBe(
-      'amount equal (12,000 KRW); date +1 day within 3-day window; counterparty "Acme Trading" found on the bank line (1.00); le_2 went to bt_2 -> matched (0.98)',
+      'amount equal (12,000 KRW); date +0 business days (1 calendar day) within 4-business-day window; counterparty "Acme Trading" found on the bank line (1.00); le_2 went to bt_2 -> matched (1.00)',
     );
   });
 });
@@ -280,13 +296,13 @@ describe('declined pairs', () => {
 describe('unmatched outcomes', () => {
   it('say why when there is no candidate at all', () => {
     const outcome = only({ transactions: [line()], entries: [entry({ amount: '13000' })] });
-    expect(outcome.rationale).toBe('no entry with the same amount within 3 days, a shared reference or counterparty -> unmatched');
+    expect(outcome.rationale).toBe('no entry with the same amount within 12 calendar days, a shared reference or counterparty -> unmatched');
   });
 
   it('name the best candidate when it is too weak to show', () => {
     const outcome = only({ transactions: [line({ bookedDate: '2026-03-04' })], entries: [entry({ amount: '12010' })] });
     expect(outcome).toMatchObject({ status: 'unmatched', entryId: null, confidence: null, candidates: [], criteria: [] });
-    expect(outcome.rationale).toBe('best candidate le_1 scored 0.44, below the suggestion threshold 0.50 -> unmatched');
+    expect(outcome.rationale).toBe('best candidate le_1 scored 0.47, below the suggestion threshold 0.50 -> unmatched');
   });
 
   it('report a transaction the engine cannot read instead of failing the run', () => {

@@ -20,8 +20,8 @@ const TRANSACTIONS = 5_000;
 describe('reconciliation accuracy gate', () => {
   const dataset = generateLabelledDataset({ seed: SEED, transactions: TRANSACTIONS });
   const outcomes = reconcile({ transactions: dataset.transactions, entries: dataset.entries });
-  const entryCurrencies = new Map(dataset.entries.map((entry) => [entry.id, entry.currency]));
-  const accuracy = measureReconAccuracy(dataset.transactions, entryCurrencies, dataset.truth, outcomes, DEFAULT_RECON_RULES);
+  const entriesById = new Map(dataset.entries.map((entry) => [entry.id, entry]));
+  const accuracy = measureReconAccuracy(dataset.transactions, entriesById, dataset.truth, outcomes, DEFAULT_RECON_RULES);
 
   it(`runs on ${TRANSACTIONS} bank lines carrying every kind of noise`, () => {
     expect(dataset.transactions).toHaveLength(TRANSACTIONS);

@@ -51,7 +51,7 @@ async function run(tenant: string): Promise<ReconRunView> {
 async function storedSuggestions(tenant: string) {
   const { rows } = await schema.db.query(
     `SELECT s.source, s.external_id, s.status, s.entry_id, s.confidence::text AS confidence, s.rule, s.rationale, s.criteria,
-            s.candidates, s.rules_version, s.scored_entry_ids, s.claimable_entry_ids, s.decision
+            s.candidates, s.rules_version, s.scored_entry_ids, s.claimable_entry_ids, s.decision, s.alias_key
      FROM recon_suggestions s
      JOIN external_ledger l ON l.tenant = s.tenant AND l.source = s.source AND l.external_id = s.external_id
      WHERE s.tenant = $1 AND l.removed_at IS NULL
@@ -69,7 +69,7 @@ async function liveLines(tenant: string): Promise<number> {
 let scratches = 0;
 
 /**
- * Copies the tenant's data as it stands (bank lines, entries, confirmed pairs, declined pairs)
+ * Copies the tenant's data as it stands (bank lines, entries, confirmed pairs and their holds, declined pairs, learned aliases)
  * to a new tenant and reconciles it from scratch: one full run.
  */
 async function fromScratch(tenant: string): Promise<{ tenant: string; run: ReconRunView }> {
@@ -88,14 +88,30 @@ async function fromScratch(tenant: string): Promise<{ tenant: string; run: Recon
   );
   await schema.db.query(
     `INSERT INTO recon_suggestions (tenant, source, external_id, status, entry_id, confidence, rule, rationale, criteria, candidates,
-                                    rules_version, scored_entry_ids, claimable_entry_ids, decision, decided_at, decided_by)
+                                    rules_version, scored_entry_ids, claimable_entry_ids, decision, decided_at, decided_by, alias_key)
      SELECT $2, source, external_id, status, entry_id, confidence, rule, rationale, criteria, candidates,
-            rules_version, scored_entry_ids, claimable_entry_ids, decision, decided_at, decided_by
+            rules_version, scored_entry_ids, claimable_entry_ids, decision, decided_at, decided_by, alias_key
      FROM recon_suggestions WHERE tenant = $1 AND decision = 'confirm'`,
     [tenant, copy],
   );
   await schema.db.query(
+    `INSERT INTO recon_entry_holds (tenant, entry_id, match_key) SELECT $2, entry_id, match_key FROM recon_entry_holds WHERE tenant = $1`,
+    [tenant, copy],
+  );
+  await schema.db.query(
+    `INSERT INTO recon_matched_entries (tenant, entry_id, match_key, source, external_id, suggestion_id)
+     SELECT $2, m.entry_id, m.match_key, m.source, m.external_id, s.id
+     FROM recon_matched_entries m JOIN recon_suggestions s ON s.tenant = $2 AND s.source = m.source AND s.external_id = m.external_id
+     WHERE m.tenant = $1`,
+    [tenant, copy],
+  );
+  await schema.db.query(
     `INSERT INTO recon_declined_pairs (tenant, source, external_id, entry_id) SELECT $2, source, external_id, entry_id FROM recon_declined_pairs WHERE tenant = $1`,
+    [tenant, copy],
+  );
+  await schema.db.query(
+    `INSERT INTO recon_counterparty_aliases (tenant, bank_name, ledger_name, suggestion_id, source, external_id, entry_id, created_by)
+     SELECT $2, bank_name, ledger_name, suggestion_id, source, external_id, entry_id, created_by FROM recon_counterparty_aliases WHERE tenant = $1`,
     [tenant, copy],
   );
   return { tenant: copy, run: await run(copy) };
@@ -156,6 +172,9 @@ describe('incremental reconciliation runs', () => {
     const declined = await pick(`s.rule IN ('contested', 'tie') AND ${sharing}`);
     for (const { id } of confirmed) await schema.db.transaction((tx) => decideSuggestion(tx, actor, id, { decision: 'confirm' }));
     for (const { id } of declined) await schema.db.transaction((tx) => decideSuggestion(tx, actor, id, { decision: 'decline' }));
+    // The confirms learned aliases (the copies from scratch get them too).
+    const { rows: learned } = await schema.db.query(`SELECT 1 FROM recon_counterparty_aliases WHERE tenant = 'inc'`);
+    expect(learned.length).toBeGreaterThan(0);
     runs.push(await run('inc'));
     await expectSameAsFromScratch('inc');
 

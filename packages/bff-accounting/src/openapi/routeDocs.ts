@@ -26,6 +26,7 @@ import {
   reconSuggestionPage,
   suggestionsQuery,
 } from '../routes/schemas/reconSchemas.js';
+import { aliasesQuery, aliasParams, reconAlias, reconAliasPage } from '../routes/schemas/reconAliasSchemas.js';
 import { configuredSource, sourceBody, sourceDetail, sourceList, sourceParams } from '../routes/schemas/sourcesSchemas.js';
 import type { ErrorCode } from './errorCodes.js';
 
@@ -217,11 +218,27 @@ export const ROUTE_DOCS = {
   decideReconSuggestion: {
     tag: 'recon',
     summary: 'Confirm or decline a suggestion (a `recon_decision` audit event)',
-    description: 'Confirm freezes the pair; a declined pair is never suggested again. `entry_id` defaults to the suggestion’s own entry.',
+    description:
+      'Confirm freezes the pair; with `replace: true` it takes the entry from the line it is matched to (a `recon_match_replaced` audit event for that line). With `group: true` it confirms the group candidate as one match: a batch holds every entry it pays, a split matches every line of the split to the entry (one `recon_decision` event per line). A declined pair is never suggested again; the answer shows the line on its next candidate (`suggested`) or `unmatched`. `entry_id` defaults to the suggestion’s own entry.',
     path: decisionParams,
     body: { required: true, content: json(decisionBody) },
     idempotencyKey: true,
     responses: { 200: { description: 'The decided suggestion', content: json(reconSuggestion), headers: replayed } },
-    errors: ['NOT_FOUND', 'SUGGESTION_ALREADY_DECIDED', 'ENTRY_ALREADY_MATCHED', 'ENTRY_NOT_A_CANDIDATE', 'TRANSACTION_PENDING'],
+    errors: ['NOT_FOUND', 'SUGGESTION_ALREADY_DECIDED', 'ENTRY_ALREADY_MATCHED', 'GROUP_CHANGED', 'ENTRY_NOT_A_CANDIDATE', 'NOT_A_GROUP', 'TRANSACTION_PENDING'],
+  },
+  listReconAliases: {
+    tag: 'recon',
+    summary: 'The counterparty aliases learned from confirmed pairs, newest first',
+    description: 'Every run uses them; see docs/RECON.md "Aliases".',
+    query: aliasesQuery,
+    responses: { 200: { description: 'One page', content: json(reconAliasPage) } },
+  },
+  deleteReconAlias: {
+    tag: 'recon',
+    summary: 'Remove a learned counterparty alias (a `recon_alias_removed` audit event)',
+    description: 'The next run no longer uses it, and is full. Another tenant’s alias id is `404 NOT_FOUND`, as a missing one is.',
+    path: aliasParams,
+    responses: { 200: { description: 'The removed alias', content: json(reconAlias) } },
+    errors: ['NOT_FOUND'],
   },
 } as const satisfies Record<ApiRouteName, RouteDoc>;

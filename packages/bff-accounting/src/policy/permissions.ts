@@ -54,6 +54,8 @@ export const API_ROUTES = {
   getReconRun: { method: 'GET', path: '/v1/accounting/recon/runs/:runId', permission: 'recon:read' },
   listReconSuggestions: { method: 'GET', path: '/v1/accounting/recon/suggestions', permission: 'recon:read' },
   decideReconSuggestion: { method: 'POST', path: '/v1/accounting/recon/suggestions/:id/decision', permission: 'recon:decide' },
+  listReconAliases: { method: 'GET', path: '/v1/accounting/recon/aliases', permission: 'recon:read' },
+  deleteReconAlias: { method: 'DELETE', path: '/v1/accounting/recon/aliases/:id', permission: 'recon:decide' },
 } as const satisfies Record<string, ApiRoute>;
 
 export type ApiRouteName = keyof typeof API_ROUTES;

@@ -90,7 +90,7 @@ export function createReconRouter({ db, reconRuns }: { db: Db; reconRuns: ReconR
     const actor = { tenant, role: role ?? 'unmapped', userId, requestId: req.requestId };
     const result = await runIdempotent(db, { tenant, key, scope: `decideReconSuggestion:${id}`, input: body }, async (tx) => ({
       status: 200,
-      body: await decideSuggestion(tx, actor, id, { decision: body.decision, entryId: body.entry_id, note: body.note }),
+      body: await decideSuggestion(tx, actor, id, { decision: body.decision, entryId: body.entry_id, replace: body.replace, group: body.group, note: body.note }),
     }));
     if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
     res.status(result.status).json(result.body);

@@ -82,3 +82,11 @@ export async function listLedgerEntries(
     return { items, next: rows.length > options.limit && last ? { date: last.date, entryId: last.entry_id } : null };
   });
 }
+
+/** One entry of the tenant, or undefined. */
+export async function findLedgerEntry(db: Queryable, tenant: string, entryId: string): Promise<LedgerEntry | undefined> {
+  return inTenant(db, tenant, async (db) => {
+    const { rows } = await db.query<LedgerEntry>(`${SELECT} WHERE tenant = $1 AND entry_id = $2`, [tenant, entryId]);
+    return rows[0];
+  });
+}

@@ -176,13 +176,16 @@ export async function reconLinesByStoredEntries(
   });
 }
 
-/** Entry ids dated within `interval` that a person confirmed for some transaction: never matched again. */
+/**
+ * Entry ids dated within `interval` that a confirmed match holds (a person confirmed them for
+ * some transaction, alone or as part of a batch or split): never matched again.
+ */
 export async function confirmedEntryIdsWithin(db: Queryable, tenant: string, interval: DateInterval): Promise<string[]> {
   return inTenant(db, tenant, async (db) => {
     const { rows } = await db.query<{ entry_id: string }>(
-      `SELECT s.entry_id FROM recon_suggestions s
-       JOIN ledger_entries e ON e.tenant = s.tenant AND e.entry_id = s.entry_id
-       WHERE s.tenant = $1 AND s.decision = 'confirm' AND e.entry_date BETWEEN $2::date AND $3::date`,
+      `SELECT h.entry_id FROM recon_entry_holds h
+       JOIN ledger_entries e ON e.tenant = h.tenant AND e.entry_id = h.entry_id
+       WHERE h.tenant = $1 AND e.entry_date BETWEEN $2::date AND $3::date`,
       [tenant, interval.from, interval.to],
     );
     return rows.map((row) => row.entry_id);
@@ -240,6 +243,8 @@ export interface SuggestionWrite {
   claimable: string[];
   /** `ReconLineRow.seen` as the run read it. */
   seen: string | null;
+  /** The line's alias key (`aliasNameKey` of its counterparty, else of its description); null when empty. */
+  alias_key: string | null;
 }
 
 /**
@@ -258,7 +263,7 @@ export async function storeSuggestionChunk(db: Queryable, fence: ReconRunFence, 
          ${RECON_RUN_FENCE_SQL} FOR SHARE
        ), r AS (
          SELECT * FROM jsonb_to_recordset($4::jsonb) AS r(source text, external_id text, status text, entry_id text, confidence numeric,
-           rule text, rationale text, criteria jsonb, candidates jsonb, rules_version text, scored text[], claimable text[], seen text)
+           rule text, rationale text, criteria jsonb, candidates jsonb, rules_version text, scored text[], claimable text[], seen text, alias_key text)
        ), current AS (
          SELECT s.source, s.external_id, s.updated_at, s.decision
          FROM recon_suggestions s JOIN r ON s.source = r.source AND s.external_id = r.external_id
@@ -267,9 +272,9 @@ export async function storeSuggestionChunk(db: Queryable, fence: ReconRunFence, 
        ), written AS (
          INSERT INTO recon_suggestions AS s
            (tenant, source, external_id, status, entry_id, confidence, rule, rationale, criteria, candidates, rules_version,
-            scored_entry_ids, claimable_entry_ids)
+            scored_entry_ids, claimable_entry_ids, alias_key)
          SELECT $1, r.source, r.external_id, r.status, r.entry_id, r.confidence, r.rule, r.rationale, r.criteria, r.candidates,
-                r.rules_version, r.scored, r.claimable
+                r.rules_version, r.scored, r.claimable, r.alias_key
          FROM r LEFT JOIN current c ON c.source = r.source AND c.external_id = r.external_id
          WHERE EXISTS (SELECT 1 FROM fence)
            AND CASE WHEN c.source IS NULL THEN r.seen IS NULL
@@ -278,7 +283,7 @@ export async function storeSuggestionChunk(db: Queryable, fence: ReconRunFence, 
            status = excluded.status, entry_id = excluded.entry_id, confidence = excluded.confidence, rule = excluded.rule,
            rationale = excluded.rationale, criteria = excluded.criteria, candidates = excluded.candidates,
            rules_version = excluded.rules_version, scored_entry_ids = excluded.scored_entry_ids,
-           claimable_entry_ids = excluded.claimable_entry_ids,
+           claimable_entry_ids = excluded.claimable_entry_ids, alias_key = excluded.alias_key,
            decision = NULL, decided_at = NULL, decided_by = NULL, updated_at = now()
          WHERE s.decision IS DISTINCT FROM 'confirm'
          RETURNING s.source, s.external_id, s.scored_entry_ids, s.claimable_entry_ids
@@ -349,6 +354,14 @@ export async function listSuggestions(
   });
 }
 
+/** One suggestion of the tenant, as it stands (no lock). */
+export async function findSuggestion(db: Queryable, tenant: string, id: string): Promise<SuggestionView | undefined> {
+  return inTenant(db, tenant, async (db) => {
+    const { rows } = await db.query<SuggestionView>(`${VIEW} WHERE s.tenant = $1 AND s.id = $2::bigint`, [tenant, id]);
+    return rows[0];
+  });
+}
+
 /** One suggestion of the tenant, locked for a decision (in a transaction). */
 export async function findSuggestionForUpdate(db: Queryable, tenant: string, id: string): Promise<SuggestionView | undefined> {
   return inTenant(db, tenant, async (db) => {
@@ -357,31 +370,169 @@ export async function findSuggestionForUpdate(db: Queryable, tenant: string, id:
   });
 }
 
-/** Whether another suggestion already holds a confirmed match to `entryId`. */
-export async function entryConfirmedElsewhere(db: Queryable, tenant: string, entryId: string, suggestionId: string): Promise<boolean> {
+/**
+ * Takes the lock of decisions on `entryId` for the current transaction, waiting for the
+ * decision that holds it: confirms of one entry run one at a time. Take it before locking any
+ * suggestion, so that a confirm that takes the entry from another line never deadlocks with one
+ * confirming that line. Scoped by schema, like every advisory lock here.
+ */
+export async function lockEntryDecisions(tx: Queryable, tenant: string, entryId: string): Promise<void> {
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtext('recon_entry'), hashtext(current_schema() || ':' || $1 || ':' || $2))`, [tenant, entryId]);
+}
+
+/**
+ * The other suggestion that holds `entryId` as its match, locked (in a transaction): a line of
+ * the confirmed match that holds it (`recon_entry_holds`; of a split, the first), else a line a
+ * run auto-matched to it and no person decided; undefined when none does.
+ */
+export async function findEntryMatchForUpdate(db: Queryable, tenant: string, entryId: string, exceptId: string): Promise<SuggestionView | undefined> {
   return inTenant(db, tenant, async (db) => {
-    const { rows } = await db.query(
-      `SELECT 1 FROM recon_suggestions WHERE tenant = $1 AND entry_id = $2 AND decision = 'confirm' AND id <> $3::bigint`,
-      [tenant, entryId, suggestionId],
+    const { rows } = await db.query<SuggestionView>(
+      `${VIEW} WHERE s.tenant = $1 AND s.id <> $3::bigint
+         AND ((s.decision = 'confirm' AND EXISTS (
+                SELECT 1 FROM recon_matched_entries m
+                WHERE m.tenant = s.tenant AND m.entry_id = $2 AND m.source = s.source AND m.external_id = s.external_id))
+              OR (s.entry_id = $2 AND s.status = 'matched' AND s.decision IS NULL))
+       ORDER BY s.id FOR UPDATE OF s`,
+      [tenant, entryId, exceptId],
     );
-    return rows.length > 0;
+    return rows[0];
   });
 }
 
-/** Records a person's decision on a suggestion. */
+/**
+ * The suggestions of these lines, locked (in a transaction) in id order; a line removed by the
+ * bank, or without a suggestion, is left out.
+ */
+export async function findLineSuggestionsForUpdate(db: Queryable, tenant: string, keys: readonly ReconLineKey[]): Promise<SuggestionView[]> {
+  return inTenant(db, tenant, async (db) => {
+    if (keys.length === 0) return [];
+    const { rows } = await db.query<SuggestionView>(
+      `${VIEW} JOIN unnest($2::text[], $3::text[]) AS k(source, external_id) ON s.source = k.source AND s.external_id = k.external_id
+       WHERE s.tenant = $1 AND l.removed_at IS NULL
+       ORDER BY s.id FOR UPDATE OF s`,
+      [tenant, keys.map((key) => key.source), keys.map((key) => key.external_id)],
+    );
+    return rows;
+  });
+}
+
+/** A confirmed match: the entries it holds and its lines. */
+export interface ReleasedMatch {
+  entryIds: string[];
+  lines: (ReconLineKey & { suggestion_id: string })[];
+}
+
+/**
+ * Frees the confirmed match `line` is part of: deletes its holds, and with them the rows of its
+ * lines (`recon_matched_entries`), in one statement. Answers what it held (nothing: empty lists).
+ * The caller undoes the lines' suggestions (`undoSuggestionMatch`) in the same transaction.
+ */
+export async function releaseMatchOf(db: Queryable, tenant: string, line: ReconLineKey): Promise<ReleasedMatch> {
+  return inTenant(db, tenant, async (db) => {
+    const { rows } = await db.query<{ entry_id: string; source: string; external_id: string; suggestion_id: string }>(
+      `WITH key AS (
+         SELECT DISTINCT match_key FROM recon_matched_entries WHERE tenant = $1 AND source = $2 AND external_id = $3
+       ), held AS (
+         SELECT m.entry_id, m.source, m.external_id, s.id::text AS suggestion_id
+         FROM recon_matched_entries m JOIN key k ON k.match_key = m.match_key
+         JOIN recon_suggestions s ON s.tenant = m.tenant AND s.source = m.source AND s.external_id = m.external_id
+         WHERE m.tenant = $1
+       ), released AS (
+         DELETE FROM recon_entry_holds h USING key k WHERE h.tenant = $1 AND h.match_key = k.match_key
+       )
+       SELECT * FROM held ORDER BY entry_id, source, external_id`,
+      [tenant, line.source, line.external_id],
+    );
+    const lines = new Map(rows.map((row) => [row.suggestion_id, { source: row.source, external_id: row.external_id, suggestion_id: row.suggestion_id }]));
+    return { entryIds: [...new Set(rows.map((row) => row.entry_id))], lines: [...lines.values()] };
+  });
+}
+
+/** What a suggestion says about its line: written as a whole by a decision. */
+export interface SuggestionOutcome {
+  status: SuggestionWrite['status'];
+  entryId: string | null;
+  confidence: number | null;
+  rule: string;
+  rationale: string;
+  criteria: unknown[];
+  candidates: unknown[];
+}
+
+const OUTCOME_SET = `status = $3, entry_id = $4, confidence = $5, rule = $6, rationale = $7, criteria = $8::jsonb, candidates = $9::jsonb, updated_at = now()`;
+
+function outcomeParams(outcome: SuggestionOutcome): unknown[] {
+  return [outcome.status, outcome.entryId, outcome.confidence, outcome.rule, outcome.rationale, JSON.stringify(outcome.criteria), JSON.stringify(outcome.candidates)];
+}
+
+/** PostgreSQL's answer when a line would join the match of an entry another match holds (`recon_entry_holds`). */
+function isConfirmedEntryTaken(err: unknown): boolean {
+  const { code, constraint } = (err ?? {}) as { code?: unknown; constraint?: unknown };
+  return code === '23503' && constraint === 'recon_matched_entries_hold_fkey';
+}
+
+/**
+ * Records a person's decision on a suggestion with the outcome it gives. A confirm makes the line
+ * part of the match `match.key` holding `match.entryIds` (default: a match of its own holding
+ * the outcome's entry): the entries' holds are written unless that match has them already, and
+ * one `recon_matched_entries` row per entry for this line. Answers false, writing nothing, when
+ * another match holds one of the entries (the statement failed: the caller must end the
+ * transaction).
+ */
 export async function recordSuggestionDecision(
   db: Queryable,
   tenant: string,
   id: string,
-  decision: { decision: 'confirm' | 'decline'; entryId: string | null; decidedBy: string },
-): Promise<void> {
+  decision: {
+    decision: 'confirm' | 'decline';
+    decidedBy: string;
+    outcome: SuggestionOutcome;
+    match?: { key: string; entryIds: readonly string[] } | undefined;
+  },
+): Promise<boolean> {
+  return inTenant(db, tenant, async (db) => {
+    const entryIds = decision.decision === 'confirm' ? (decision.match?.entryIds ?? (decision.outcome.entryId ? [decision.outcome.entryId] : [])) : [];
+    try {
+      await db.query(
+        `WITH decided AS (
+           UPDATE recon_suggestions SET decision = $10, decided_at = now(), decided_by = $11, ${OUTCOME_SET}
+           WHERE tenant = $1 AND id = $2::bigint
+           RETURNING id, source, external_id
+         ), key AS (
+           SELECT coalesce($12, 'suggestion:' || $2) AS match_key
+         ), held AS (
+           INSERT INTO recon_entry_holds (tenant, entry_id, match_key)
+           SELECT $1, e.entry_id, key.match_key FROM unnest($13::text[]) AS e(entry_id), key ORDER BY e.entry_id
+           ON CONFLICT (tenant, entry_id) DO NOTHING
+         )
+         INSERT INTO recon_matched_entries (tenant, entry_id, match_key, source, external_id, suggestion_id)
+         SELECT $1, e.entry_id, key.match_key, d.source, d.external_id, d.id FROM decided d, unnest($13::text[]) AS e(entry_id), key`,
+        [tenant, id, ...outcomeParams(decision.outcome), decision.decision, decision.decidedBy, decision.match?.key ?? null, entryIds],
+      );
+      return true;
+    } catch (err) {
+      if (isConfirmedEntryTaken(err)) return false;
+      throw err;
+    }
+  });
+}
+
+/**
+ * Undoes the match of a suggestion whose entry a person gave to another line: writes `outcome`,
+ * clears its decision and marks its line so the next run decides it again.
+ */
+export async function undoSuggestionMatch(db: Queryable, tenant: string, id: string, outcome: SuggestionOutcome): Promise<void> {
   return inTenant(db, tenant, async (db) => {
     await db.query(
-      `UPDATE recon_suggestions SET decision = $3, decided_at = now(), decided_by = $4, updated_at = now(),
-         status = CASE WHEN $3 = 'confirm' THEN 'matched' ELSE status END,
-         entry_id = CASE WHEN $3 = 'confirm' THEN $5 ELSE entry_id END
-       WHERE tenant = $1 AND id = $2::bigint`,
-      [tenant, id, decision.decision, decision.decidedBy, decision.entryId],
+      `WITH undone AS (
+         UPDATE recon_suggestions SET decision = NULL, decided_at = NULL, decided_by = NULL, ${OUTCOME_SET}
+         WHERE tenant = $1 AND id = $2::bigint
+         RETURNING tenant, source, external_id
+       )
+       INSERT INTO recon_pending_lines (tenant, source, external_id) SELECT tenant, source, external_id FROM undone
+       ON CONFLICT (tenant, source, external_id) DO UPDATE SET seq = excluded.seq`,
+      [tenant, id, ...outcomeParams(outcome)],
     );
   });
 }

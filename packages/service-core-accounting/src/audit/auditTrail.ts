@@ -10,6 +10,9 @@ export const AUDIT_ACTIONS = [
   'export_created',
   'export_aborted',
   'recon_decision',
+  'recon_match_replaced',
+  'recon_alias_learned',
+  'recon_alias_removed',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -1,5 +1,5 @@
 import { absMoney, compareMoney, parseMoney } from './money.js';
-import type { ReconBankTransaction, ReconOutcome, ReconRules, ReconStatus } from './types.js';
+import type { ReconBankTransaction, ReconLedgerEntry, ReconOutcome, ReconRules, ReconStatus } from './types.js';
 
 /** How the outcomes of one status split against the truth. */
 export interface ConfusionRow {
@@ -15,9 +15,9 @@ export interface ConfusionRow {
  * Accuracy of auto-matches against labelled truth (docs/RECON.md "Accuracy").
  * - precision = correct auto-matches / all auto-matches (`matched`); 1 when there are none.
  * - recall = correct auto-matches / auto-matchable true pairs: pairs whose bank line is posted,
- *   in the entry's currency and within the auto-match limit, i.e. that no policy keeps from
- *   auto-matching. Late bookings, fees, reworded names and the like stay in: missing them is
- *   the engine's miss.
+ *   in the entry's currency, of exactly its amount and within the auto-match limit, i.e. that no
+ *   policy keeps from auto-matching. Late bookings, reworded names and the like stay in: missing
+ *   them is the engine's miss.
  * - overallRecall = correct auto-matches / every true pair, policy-blocked ones included.
  */
 export interface ReconAccuracy {
@@ -40,19 +40,28 @@ export interface ReconAccuracy {
   emptyRationales: number;
 }
 
-/** Whether no policy keeps this true pair from auto-matching (the recall denominator). */
-export function isAutoMatchable(tx: ReconBankTransaction, entryCurrency: string, rules: ReconRules): boolean {
-  if (tx.status !== 'posted' || tx.currency !== entryCurrency) return false;
+/** The side of a true entry that decides whether its pair may auto-match. */
+export type EntryAmount = Pick<ReconLedgerEntry, 'amount' | 'currency'>;
+
+/**
+ * Whether no policy keeps this true pair from auto-matching (the recall denominator): the line
+ * is posted, in the entry's currency, within the auto-match limit, and of exactly the entry's
+ * amount (amounts that differ are never matched).
+ */
+export function isAutoMatchable(tx: ReconBankTransaction, entry: EntryAmount | undefined, rules: ReconRules): boolean {
+  if (!entry || tx.status !== 'posted' || tx.currency !== entry.currency) return false;
   const limitText = rules.autoMatchLimits[tx.currency];
   const amount = parseMoney(tx.amount, tx.currency);
+  const entryAmount = parseMoney(entry.amount, entry.currency);
   const limit = limitText === undefined ? null : parseMoney(limitText, tx.currency);
-  return amount !== null && (limit === null || compareMoney(absMoney(amount), limit) <= 0);
+  if (amount === null || entryAmount === null || compareMoney(amount, entryAmount) !== 0) return false;
+  return limit === null || compareMoney(absMoney(amount), limit) <= 0;
 }
 
-/** Scores `outcomes` (of `reconcile` on `transactions`) against `truth` (transaction id -> entry id or null). */
+/** Scores `outcomes` (of `reconcile` on `transactions`) against `truth` (transaction id -> entry id or null); `entries` by id. */
 export function measureReconAccuracy(
   transactions: readonly ReconBankTransaction[],
-  entryCurrencies: ReadonlyMap<string, string>,
+  entries: ReadonlyMap<string, EntryAmount>,
   truth: ReadonlyMap<string, string | null>,
   outcomes: readonly ReconOutcome[],
   rules: ReconRules,
@@ -83,7 +92,7 @@ export function measureReconAccuracy(
     if (correct) correctMatches += 1;
     if (trueEntry === null) continue;
     truePairs += 1;
-    const autoMatchable = isAutoMatchable(tx, entryCurrencies.get(trueEntry) ?? '', rules);
+    const autoMatchable = isAutoMatchable(tx, entries.get(trueEntry), rules);
     if (autoMatchable) autoMatchablePairs += 1;
     if (correct && autoMatchable) correctAutoMatchable += 1;
     if (outcome.status !== 'matched') {

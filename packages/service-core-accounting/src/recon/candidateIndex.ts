@@ -7,6 +7,7 @@ import {
   signOf,
   type Money,
 } from './money.js';
+import { calendarOf } from './businessDays.js';
 import { reconEntryWindowDays } from './rules.js';
 import { extractTextFeatures, type TextFeatures, type WordWeight } from './textEvidence.js';
 import type { ReconBankTransaction, ReconLedgerEntry, ReconRules } from './types.js';
@@ -40,6 +41,8 @@ export interface PreparedEntry extends PreparedSide {
 
 export interface PreparedTransaction extends PreparedSide {
   pending: boolean;
+  /** The ledger names the line's name is a learned alias of (`ReconInput.aliases`); absent when none. */
+  aliases?: ReadonlySet<string>;
 }
 
 /** Why a transaction cannot be reconciled, in words, or null when it can. */
@@ -83,6 +86,24 @@ export function prepareEntries(entries: readonly ReconLedgerEntry[]): PreparedEn
   return prepared;
 }
 
+/** Entries per key `nearbyByText` reads at most: a name that common within the window is no evidence of a group. */
+const MAX_NEARBY = 80;
+/** Shorter sounds are not indexed: too many names share them. */
+const MIN_INDEXED_SOUND = 5;
+
+/**
+ * The stems of words, for finding names cut short: the first two Hangul syllables, the first
+ * four Latin letters (a shorter word is its own stem). Distinct.
+ */
+function stemsOf(words: readonly string[]): string[] {
+  const stems: string[] = [];
+  for (const word of words) {
+    const stem = word.slice(0, /^[a-z]/.test(word) ? 4 : 2);
+    if (!stems.includes(stem)) stems.push(stem);
+  }
+  return stems;
+}
+
 const byDayThenId = (a: PreparedEntry, b: PreparedEntry): number =>
   a.day - b.day || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
@@ -118,24 +139,34 @@ export class CandidateIndex {
   private readonly byAmount = new Map<string, PreparedEntry[]>();
   private readonly byReference = new Map<string, PreparedEntry[]>();
   private readonly byWord = new Map<string, PreparedEntry[]>();
+  /** By the sound of a run of words (`WordRun.sound`): a name written in another script shares no word. */
+  private readonly bySound = new Map<string, PreparedEntry[]>();
+  /** By the stem of a word (`stemOf`): a name the bank cut short ("(주)미래" of "미래광고") shares only its start. */
+  private readonly byStem = new Map<string, PreparedEntry[]>();
   private readonly byDay: PreparedEntry[];
   private readonly bucketWidths = new Map<string, bigint>();
   private readonly seen: Int32Array;
   private readonly windowDays: number;
   /** Lines of one day share their window, hence their word weights. */
   private readonly weightsByDay = new Map<number, WordWeight>();
+  /** `amountSearchSpan` by currency and day. */
+  private readonly spans = new Map<string, [number, number]>();
   private stamp = 0;
 
   constructor(readonly entries: readonly PreparedEntry[], private readonly rules: ReconRules) {
-    for (const entry of entries) {
+    // Pushed in date order, every list comes out sorted without sorting it.
+    this.byDay = [...entries].sort(byDayThenId);
+    for (const entry of this.byDay) {
       push(this.byAmount, this.amountKey(entry.currency, entry.sign, this.bucketOf(entry)), entry);
       for (const key of entry.text.referenceKeys) push(this.byReference, key, entry);
       for (const word of entry.text.words) push(this.byWord, word, entry);
+      const runs = entry.text.runs;
+      for (let i = 0; i < runs.length; i++) {
+        const sound = runs[i]!.sound;
+        if (sound.length >= MIN_INDEXED_SOUND && !runs.slice(0, i).some((run) => run.sound === sound)) push(this.bySound, sound, entry);
+      }
+      for (const stem of stemsOf(entry.text.words)) push(this.byStem, stem, entry);
     }
-    for (const map of [this.byAmount, this.byReference, this.byWord]) {
-      for (const list of map.values()) list.sort(byDayThenId);
-    }
-    this.byDay = [...entries].sort(byDayThenId);
     this.seen = new Int32Array(entries.length);
     this.windowDays = reconEntryWindowDays(rules);
   }
@@ -173,6 +204,28 @@ export class CandidateIndex {
     };
   }
 
+  /**
+   * The days searched for entries of the line's amount: one business day beyond
+   * `dateWindowDays` either side of `day`, in the currency's business days, and never more than
+   * `dateSearchDays` calendar days. Lines of one day and currency share it.
+   */
+  private amountSearchSpan(currency: string, day: number): [number, number] {
+    const key = `${currency}|${day}`;
+    let span = this.spans.get(key);
+    if (!span) {
+      const calendar = calendarOf(this.rules.holidays[currency]);
+      const reach = this.rules.dateWindowDays + 1;
+      const limit = this.rules.dateSearchDays;
+      let back = 0;
+      while (back < limit && calendar.shift(day - back - 1, day) <= reach) back += 1;
+      let ahead = 0;
+      while (ahead < limit && calendar.shift(day + ahead + 1, day) >= -reach) ahead += 1;
+      span = [day - back, day + ahead];
+      this.spans.set(key, span);
+    }
+    return span;
+  }
+
   /** The tolerance of `currency` in whole minor units (at least 1): the width of an amount bucket. */
   private bucketWidth(currency: string): bigint {
     let width = this.bucketWidths.get(currency);
@@ -195,8 +248,33 @@ export class CandidateIndex {
   }
 
   /**
+   * Entries of `tx`'s sign sharing a reference, the stem of a word or the sound of a name with it, dated
+   * from `before` days before to `after` days after it, each once, at most `MAX_NEARBY` per key
+   * (the nearest in time are not preferred: a key that common says little anyway).
+   */
+  nearbyByText(tx: PreparedTransaction, before: number, after: number): PreparedEntry[] {
+    const found: PreparedEntry[] = [];
+    const stamp = ++this.stamp;
+    const takeFrom = (list: readonly PreparedEntry[] | undefined): void => {
+      if (!list) return;
+      const [start, end] = rangeWithinDays(list, tx.day - before, tx.day + after);
+      if (end - start > MAX_NEARBY) return;
+      for (let i = start; i < end; i++) {
+        const entry = list[i]!;
+        if (entry.sign !== tx.sign || this.seen[entry.slot] === stamp) continue;
+        this.seen[entry.slot] = stamp;
+        found.push(entry);
+      }
+    };
+    for (const key of tx.text.referenceKeys) takeFrom(this.byReference.get(key));
+    for (const stem of stemsOf(tx.text.words)) takeFrom(this.byStem.get(stem));
+    for (const run of tx.text.runs) if (run.sound.length >= MIN_INDEXED_SOUND) takeFrom(this.bySound.get(run.sound));
+    return found;
+  }
+
+  /**
    * The entries worth scoring against `tx`, each once: same currency and sign in the
-   * neighbouring amount buckets within `dateWindowDays`; sharing a reference within
+   * neighbouring amount buckets within `dateSearchDays`; sharing a reference within
    * `referenceDateWindowDays`; sharing a counterparty word within `fuzzyDateWindowDays`. A
    * reference or word carried by too many entries in its window is not searched.
    */
@@ -221,14 +299,21 @@ export class CandidateIndex {
     };
 
     const bucket = this.bucketOf(tx);
+    const [from, to] = this.amountSearchSpan(tx.currency, tx.day);
     for (const near of [bucket - 1n, bucket, bucket + 1n]) {
-      takeWithin(this.byAmount.get(this.amountKey(tx.currency, tx.sign, near)), rules.dateWindowDays, Infinity);
+      const list = this.byAmount.get(this.amountKey(tx.currency, tx.sign, near));
+      if (!list) continue;
+      const [start, end] = rangeWithinDays(list, from, to);
+      for (let i = start; i < end; i++) take(list[i]!);
     }
     for (const key of tx.text.referenceKeys) {
       takeWithin(this.byReference.get(key), rules.referenceDateWindowDays, rules.maxReferencePostings);
     }
     for (const word of tx.text.words) {
       takeWithin(this.byWord.get(word), rules.fuzzyDateWindowDays, rules.maxWordPostings);
+    }
+    for (const run of tx.text.runs) {
+      if (run.sound.length >= MIN_INDEXED_SOUND) takeWithin(this.bySound.get(run.sound), rules.fuzzyDateWindowDays, rules.maxWordPostings);
     }
     return found;
   }

@@ -9,6 +9,7 @@ export {
   type ReconRuleId,
   type TracedReconciliation,
 } from './reconcile.js';
+export { aliasNameKey } from './textEvidence.js';
 export { parseReconRules, reconEntryWindowDays } from './rules.js';
 export { currencyMinorUnits, formatMoney, parseMoney, type Money } from './money.js';
 export {
@@ -18,4 +19,4 @@ export {
   type LabelledDataset,
   type LabelledDatasetOptions,
 } from './labelledDataset.js';
-export { formatReconAccuracy, isAutoMatchable, measureReconAccuracy, type ConfusionRow, type ReconAccuracy } from './accuracy.js';
+export { formatReconAccuracy, isAutoMatchable, measureReconAccuracy, type ConfusionRow, type EntryAmount, type ReconAccuracy } from './accuracy.js';

@@ -100,3 +100,8 @@ export function formatMoney(money: Money, currency: string): string {
   const fraction = scale > 0 ? `.${digits.slice(digits.length - scale)}` : '';
   return `${units < 0n ? '-' : ''}${whole}${fraction} ${currency}`;
 }
+
+/** The plain decimal string of an amount ("-1500", "12.50"), at least the currency's minor units. */
+export function toDecimalString(money: Money, currency: string): string {
+  return formatMoney(money, currency).replace(/ [A-Z]{3}$/, '').replace(/,/g, '');
+}

@@ -1,3 +1,4 @@
+import type { GroupFinding } from './groups.js';
 import type { ScoredPair } from './scorePair.js';
 import type { Criterion } from './types.js';
 
@@ -31,11 +32,28 @@ export const rationales = {
       .join(', ');
     return `${evidence}${after === '' ? '' : `; ${after}`} -> matched (${score(confidence)})`;
   },
+  uniqueAmount: (evidence: string, confidence: number, windowDays: number): string =>
+    `${evidence}; the only open entry of this amount within ${windowDays} business days -> matched (${score(confidence)}, unique amount)`,
   belowThreshold: (evidence: string, confidence: number, threshold: number): string =>
     `${evidence} -> suggested (${score(confidence)}, below the auto-match threshold ${score(threshold)})`,
   tie: (first: ScoredPair, second: ScoredPair, margin: number): string =>
     `tie: entries ${first.entry.id} (${score(first.confidence)}) and ${second.entry.id} (${score(second.confidence)}) ` +
     `score within ${score(margin)} of each other -> suggested, both shown`,
+  identityTie: (first: ScoredPair, second: ScoredPair, windowDays: number): string =>
+    `tie: entries ${first.entry.id} and ${second.entry.id} both have the amount, both lie within ${windowDays} business days ` +
+    `and are identified as well (${score(first.identity)} vs ${score(second.identity)}) -> suggested, both shown`,
+  referenceConflict: (evidence: string, confidence: number): string =>
+    `${evidence} -> suggested (${score(confidence)}; the two sides carry different references: never auto-matched)`,
+  amountDiffers: (evidence: string, confidence: number): string =>
+    `${evidence} -> suggested (${score(confidence)}; the amounts differ: never auto-matched)`,
+  group: (group: GroupFinding, amount: string): string => {
+    const ambiguity = group.combinations > 1 ? ' (other combinations add up too: check which)' : '';
+    return group.kind === 'batch'
+      ? `group: ${amount} is the sum of ${group.entries.length} open entries of the same counterparty ` +
+          `(${group.entries.map((entry) => entry.id).join(', ')})${ambiguity} -> suggested as a batch`
+      : `group: ${group.transactionIds.length} lines (${group.transactionIds.join(', ')}) add up to entry ` +
+          `${group.entries[0]?.id ?? ''}${ambiguity} -> suggested as a split`;
+  },
   fuzzyOnly: (evidence: string, confidence: number): string =>
     `${evidence} -> suggested (${score(confidence)}, outside the window or tolerance and no reference: never auto-matched)`,
   contested: (entryId: string, others: readonly { transactionId: string; confidence: number }[], confidence: number): string => {
@@ -59,7 +77,7 @@ export const rationales = {
     `blocked: entry ${pair.entry.id} was auto-matched to transaction ${winner.transactionId} ` +
     `(${score(winner.confidence)} vs ${score(pair.confidence)}) -> manual review`,
   noCandidate: (windowDays: number): string =>
-    `no entry with the same amount within ${windowDays} days, a shared reference or counterparty -> unmatched`,
+    `no entry with the same amount within ${windowDays} calendar days, a shared reference or counterparty -> unmatched`,
   allDeclined: (count: number): string =>
     `${count === 1 ? 'the only candidate was' : `all ${count} candidates were`} declined -> unmatched`,
   weakCandidates: (pair: ScoredPair, threshold: number): string =>

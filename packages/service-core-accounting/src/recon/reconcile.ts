@@ -1,18 +1,24 @@
 import { ValidationError } from '../errors.js';
 import { CandidateIndex, prepareEntries, prepareTransaction, type PreparedTransaction } from './candidateIndex.js';
-import { absMoney, compareMoney, formatMoney, parseMoney } from './money.js';
+import { absMoney, compareMoney, formatMoney, parseMoney, toDecimalString } from './money.js';
+import { groupCandidate } from './groupCandidate.js';
+import { findBatch, findSplits, groupPartsOf, type GroupFinding, type GroupParts, type OpenLine } from './groups.js';
 import { evidenceOf, rationales } from './rationale.js';
 import { DEFAULT_RECON_RULES, parseReconRules } from './rules.js';
 import { describeCriteria, scorePair, type ScoredPair } from './scorePair.js';
-import type { ReconBankTransaction, ReconCandidate, ReconInput, ReconOutcome, ReconRules, ReconStatus } from './types.js';
+import type { ReconAlias, ReconBankTransaction, ReconCandidate, ReconInput, ReconOutcome, ReconRules, ReconStatus } from './types.js';
 
 export { DEFAULT_RECON_RULES } from './rules.js';
 
 /** Every `ReconOutcome.rule` the engine writes (docs/RECON.md "Outcomes"). */
 export const RECON_RULE_IDS = [
   'auto_match',
+  'unique_amount',
   'below_threshold',
   'tie',
+  'amount_differs',
+  'reference_conflict',
+  'group',
   'fuzzy_only',
   'contested',
   'no_candidate',
@@ -35,7 +41,7 @@ const byConfidenceThenEntry = (a: ScoredPair, b: ScoredPair): number => b.confid
 
 type Decision =
   | { kind: 'final'; status: ReconStatus; rule: ReconRuleId; chosen: ScoredPair | null; explain: (evidence: string) => string }
-  | { kind: 'claim'; chosen: ScoredPair };
+  | { kind: 'claim'; chosen: ScoredPair; unique: boolean };
 
 interface Draft {
   tx: ReconBankTransaction;
@@ -48,6 +54,10 @@ interface Draft {
   decision: Decision;
   /** Entries auto-matched to other lines in this run that this decision left out (see `reconcile`). */
   passedOver: { entryId: string; transactionId: string }[];
+  /** The entries it may be grouped with, found on first use (only lines left open need them). */
+  parts: () => GroupParts;
+  /** The batch or split it is suggested as, if any (`assignGroups`). */
+  group: GroupFinding | null;
 }
 
 const final = (
@@ -112,21 +122,57 @@ function decideAll(input: ReconInput): { rules: ReconRules; drafts: Draft[]; tak
   const { rules, drafts } = scoreAll(input);
   const taken = input.takenEntryIds ?? new Set<string>();
   const wonBy = new Map<string, string>();
+  const wonByReference = new Set<string>();
   const contested = new Set<string>();
-  for (const draft of drafts) decide(draft, rules, taken, wonBy);
-  resolveClaims(drafts, rules, wonBy, contested);
+  for (const draft of drafts) decide(draft, rules, taken, wonBy, wonByReference);
+  resolveClaims(drafts, rules, wonBy, wonByReference, contested);
   for (let round = 0; round < MAX_ELIMINATION_ROUNDS; round++) {
     const again = drafts.filter(
       (draft) =>
         draft.decision.kind === 'final' &&
-        (draft.decision.rule === 'tie' || draft.decision.rule === 'contested') &&
-        draft.shown.some((pair) => isTakenByOther(pair.entry.id, draft.tx.id, wonBy)),
+        (((draft.decision.rule === 'tie' || draft.decision.rule === 'contested') &&
+          draft.shown.some((pair) => isTakenByOther(pair.entry.id, draft.tx.id, wonBy))) ||
+          (draft.decision.rule === 'below_threshold' &&
+            draft.scored.some((pair) => pair.amountDifference.units === 0n && isTakenByOther(pair.entry.id, draft.tx.id, wonBy)))),
     );
     if (again.length === 0) break;
-    for (const draft of again) decide(draft, rules, taken, wonBy);
-    resolveClaims(again, rules, wonBy, contested);
+    for (const draft of again) decide(draft, rules, taken, wonBy, wonByReference);
+    resolveClaims(again, rules, wonBy, wonByReference, contested);
   }
+  assignGroups(drafts, rules, taken, wonBy);
   return { rules, drafts, taken, wonBy };
+}
+
+const NO_PARTS: GroupParts = { smaller: [], larger: [] };
+
+/** Rules of a suggestion or non-match that a group (an exact sum) outranks. */
+const GROUP_OUTRANKS: ReadonlySet<ReconRuleId> = new Set(['no_candidate', 'below_threshold', 'fuzzy_only', 'amount_differs', 'reference_conflict']);
+
+/**
+ * Suggests lines left open (unmatched, or suggested on weak or differing evidence) as a batch
+ * or a split (`findBatch`, `findSplits`) over entries no line matched.
+ */
+function assignGroups(
+  drafts: readonly Draft[],
+  rules: ReconRules,
+  taken: ReadonlySet<string>,
+  wonBy: ReadonlyMap<string, string>,
+): void {
+  const excluded = (entryId: string): boolean => taken.has(entryId) || wonBy.has(entryId);
+  const open: (Draft & { prepared: PreparedTransaction })[] = [];
+  for (const draft of drafts) {
+    const { prepared, decision } = draft;
+    if (!prepared || prepared.pending || decision.kind !== 'final' || !GROUP_OUTRANKS.has(decision.rule)) continue;
+    open.push(draft as Draft & { prepared: PreparedTransaction });
+  }
+  const unbatched: OpenLine[] = [];
+  for (const draft of open) {
+    const line = { tx: draft.prepared, parts: draft.parts() };
+    draft.group = findBatch(line, rules, excluded);
+    if (!draft.group) unbatched.push(line);
+  }
+  const splits = findSplits(unbatched, rules, excluded);
+  for (const draft of open) draft.group ??= splits.get(draft.tx.id) ?? null;
 }
 
 /**
@@ -138,6 +184,10 @@ export function candidateTraces(input: ReconInput): CandidateTrace[] {
   return drafts.map((draft) => traceOf(draft, rules));
 }
 
+/**
+ * Group parts are left out of the trace: a group is only ever suggested, and following every
+ * line's parts would pull most of a ledger into each incremental run (docs/RECON.md "Groups").
+ */
 function traceOf(draft: Draft, rules: ReconRules): CandidateTrace {
   return {
     scored: draft.scored.map((pair) => pair.entry.id).sort(byId),
@@ -153,7 +203,20 @@ function scoreAll(input: ReconInput): { rules: ReconRules; drafts: Draft[] } {
   assertUniqueIds(input);
   const declined = input.declinedPairs ?? new Set<string>();
   const index = new CandidateIndex(prepareEntries(input.entries), rules);
-  return { rules, drafts: input.transactions.map((tx) => scoreTransaction(tx, index, rules, declined)) };
+  const aliases = aliasesByBankName(input.aliases ?? []);
+  return { rules, drafts: input.transactions.map((tx) => scoreTransaction(tx, index, rules, declined, aliases)) };
+}
+
+/** Learned aliases by bank name: the ledger names each stands for. */
+function aliasesByBankName(aliases: readonly ReconAlias[]): Map<string, Set<string>> {
+  const byBankName = new Map<string, Set<string>>();
+  for (const { bankName, ledgerName } of aliases) {
+    if (bankName === '' || ledgerName === '') continue;
+    const names = byBankName.get(bankName);
+    if (names) names.add(ledgerName);
+    else byBankName.set(bankName, new Set([ledgerName]));
+  }
+  return byBankName;
 }
 
 const isTakenByOther = (entryId: string, transactionId: string, wonBy: ReadonlyMap<string, string>): boolean =>
@@ -175,8 +238,18 @@ function repeated(ids: readonly string[]): string[] {
 }
 
 /** Finds and scores the candidates of one transaction (declined pairs left out), best first. */
-function scoreTransaction(tx: ReconBankTransaction, index: CandidateIndex, rules: ReconRules, declined: ReadonlySet<string>): Draft {
+function scoreTransaction(
+  tx: ReconBankTransaction,
+  index: CandidateIndex,
+  rules: ReconRules,
+  declined: ReadonlySet<string>,
+  aliases: ReadonlyMap<string, ReadonlySet<string>>,
+): Draft {
   const parsed = prepareTransaction(tx);
+  if (parsed.ok) {
+    const known = aliases.get(parsed.tx.text.aliasKey);
+    if (known) parsed.tx.aliases = known;
+  }
   const draft: Draft = {
     tx,
     prepared: parsed.ok ? parsed.tx : null,
@@ -185,6 +258,8 @@ function scoreTransaction(tx: ReconBankTransaction, index: CandidateIndex, rules
     shown: [],
     decision: final('unmatched', 'invalid_transaction', null, () => rationales.invalid(parsed.ok ? '' : parsed.problem)),
     passedOver: [],
+    parts: () => NO_PARTS,
+    group: null,
   };
   if (!draft.prepared) return draft;
   const wordWeight = index.wordWeightAround(draft.prepared.day);
@@ -197,17 +272,29 @@ function scoreTransaction(tx: ReconBankTransaction, index: CandidateIndex, rules
     if (pair) draft.scored.push(pair);
   }
   draft.scored.sort(byConfidenceThenEntry);
+  const prepared = draft.prepared;
+  let parts: GroupParts | undefined;
+  draft.parts = () => (parts ??= groupPartsOf(prepared, index, rules, prepared.aliases));
   return draft;
 }
 
 /**
  * Decides one transaction on its own, leaving out entries auto-matched to other lines in this
- * run (`wonBy`); an auto-match is only a claim until `resolveClaims` settles it.
+ * run (`wonBy`); an auto-match is only a claim until `resolveClaims` settles it. An entry another
+ * line won on its reference (`wonByReference`) is no twin of this line's best: one won on amount,
+ * date and name alone still is, so a tie is never settled by another guess.
  */
-function decide(draft: Draft, rules: ReconRules, taken: ReadonlySet<string>, wonBy: ReadonlyMap<string, string>): void {
+function decide(
+  draft: Draft,
+  rules: ReconRules,
+  taken: ReadonlySet<string>,
+  wonBy: ReadonlyMap<string, string>,
+  wonByReference: ReadonlySet<string>,
+): void {
   const prepared = draft.prepared;
   if (!prepared) return;
   const available = draft.scored.filter((pair) => !isTakenByOther(pair.entry.id, draft.tx.id, wonBy));
+  const rivals = draft.scored.filter((pair) => !isTakenByOther(pair.entry.id, draft.tx.id, wonBy) || !wonByReference.has(pair.entry.id));
   draft.passedOver = draft.scored
     .filter((pair) => !available.includes(pair) && atLeast(pair.confidence, rules.suggestThreshold))
     .map((pair) => ({ entryId: pair.entry.id, transactionId: wonBy.get(pair.entry.id) ?? '' }));
@@ -219,14 +306,18 @@ function decide(draft: Draft, rules: ReconRules, taken: ReadonlySet<string>, won
 
   const strongest = available[0];
   if (!strongest) {
-    const why = draft.declinedCount > 0 ? rationales.allDeclined(draft.declinedCount) : rationales.noCandidate(rules.dateWindowDays);
+    const why = draft.declinedCount > 0 ? rationales.allDeclined(draft.declinedCount) : rationales.noCandidate(rules.dateSearchDays);
     return decision(final('unmatched', 'no_candidate', null, () => why));
   }
   const best = shown[0];
   if (!best) {
     return decision(final('unmatched', 'no_candidate', null, () => rationales.weakCandidates(strongest, rules.suggestThreshold)));
   }
-  if (!atLeast(best.confidence, rules.autoMatchThreshold)) {
+  if (best.amountDifference.units !== 0n && !best.fee) {
+    return decision(final('suggested', 'amount_differs', best, (evidence) => rationales.amountDiffers(evidence, best.confidence)));
+  }
+  const unique = !atLeast(best.confidence, rules.autoMatchThreshold) && isOnlyOpenAmount(best, available, draft.parts, rules);
+  if (!atLeast(best.confidence, rules.autoMatchThreshold) && !unique) {
     return decision(
       final('suggested', 'below_threshold', best, (evidence) => rationales.belowThreshold(evidence, best.confidence, rules.autoMatchThreshold)),
     );
@@ -235,8 +326,13 @@ function decide(draft: Draft, rules: ReconRules, taken: ReadonlySet<string>, won
   if (second && best.confidence - second.confidence < rules.tieMargin - EPSILON) {
     return decision(final('suggested', 'tie', best, () => rationales.tie(best, second, rules.tieMargin)));
   }
+  const twin = identityTwin(best, rivals, rules);
+  if (twin) return decision(final('suggested', 'tie', best, () => rationales.identityTie(best, twin, rules.dateWindowDays)));
   if (best.tier === 'fuzzy') {
     return decision(final('suggested', 'fuzzy_only', best, (evidence) => rationales.fuzzyOnly(evidence, best.confidence)));
+  }
+  if (best.reference.state === 'conflict') {
+    return decision(final('suggested', 'reference_conflict', best, (evidence) => rationales.referenceConflict(evidence, best.confidence)));
   }
   if (prepared.pending) return decision(final('blocked', 'blocked_pending', best, () => rationales.pending(best)));
   if (best.currency < 1) {
@@ -250,7 +346,42 @@ function decide(draft: Draft, rules: ReconRules, taken: ReadonlySet<string>, won
     return decision(final('blocked', 'blocked_amount_limit', best, () => rationales.amountLimit(shownAmount, shownLimit)));
   }
   if (taken.has(best.entry.id)) return decision(final('blocked', 'blocked_entry_taken', best, () => rationales.entryTaken(best)));
-  return decision({ kind: 'claim', chosen: best });
+  return decision({ kind: 'claim', chosen: best, unique });
+}
+
+/**
+ * Whether `best`, though nothing names it, is the only open entry of exactly the line's amount
+ * that the date allows: within the window, dated at most one business day after the line, no
+ * conflicting reference, no other candidate of that amount (one matched to another line in
+ * this run is not open), and no entry of another amount identified with the line (`parts`). A
+ * card terminal or a payment gateway names no one; the amount and the day do, when nothing
+ * else has them.
+ */
+function isOnlyOpenAmount(best: ScoredPair, available: readonly ScoredPair[], parts: () => GroupParts, rules: ReconRules): boolean {
+  if (best.amountDifference.units !== 0n || best.currency < 1 || best.reference.state === 'conflict') return false;
+  if (best.businessShift > rules.dateWindowDays || best.businessShift < -1) return false;
+  if (available.some((other) => other !== best && other.amountDifference.units === 0n)) return false;
+  // The line names a counterparty whose entries are of other amounts: not a nameless payment.
+  const { smaller, larger } = parts();
+  return smaller.length === 0 && larger.length === 0;
+}
+
+/**
+ * Another candidate the date alone would have to pick against: of exactly the line's amount
+ * too, both within the date window, and identified as well (within `tieIdentityMargin`), unless
+ * the best one's reference matches and the other's does not. Two open invoices of one supplier
+ * for the same sum, paid without a reference, are a person's call however close the dates.
+ */
+function identityTwin(best: ScoredPair, available: readonly ScoredPair[], rules: ReconRules): ScoredPair | null {
+  const inWindow = (pair: ScoredPair): boolean => Math.abs(pair.businessShift) <= rules.dateWindowDays;
+  if (best.amountDifference.units !== 0n || !inWindow(best)) return null;
+  for (const other of available) {
+    // An entry dated days after the payment is not one it could have paid.
+    if (other === best || other.amountDifference.units !== 0n || other.currency < 1 || !inWindow(other) || other.businessShift < -1) continue;
+    if (best.reference.state === 'match' && other.reference.state !== 'match') continue;
+    if (other.identity >= best.identity - rules.tieIdentityMargin - EPSILON) return other;
+  }
+  return null;
 }
 
 /**
@@ -260,7 +391,13 @@ function decide(draft: Draft, rules: ReconRules, taken: ReadonlySet<string>, won
  * and every claimant is suggested (`contested`). An entry once contested stays contested in
  * later rounds, so a late claimant never takes it from the lines that disputed it.
  */
-function resolveClaims(drafts: readonly Draft[], rules: ReconRules, wonBy: Map<string, string>, contestedEntries: Set<string>): void {
+function resolveClaims(
+  drafts: readonly Draft[],
+  rules: ReconRules,
+  wonBy: Map<string, string>,
+  wonByReference: Set<string>,
+  contestedEntries: Set<string>,
+): void {
   const claims = new Map<string, Draft[]>();
   for (const draft of drafts) {
     if (draft.decision.kind !== 'claim') continue;
@@ -277,7 +414,10 @@ function resolveClaims(drafts: readonly Draft[], rules: ReconRules, wonBy: Map<s
     const contested =
       contestedEntries.has(entryId) || (second !== undefined && confidenceOf(first) - confidenceOf(second) < rules.tieMargin - EPSILON);
     if (contested) contestedEntries.add(entryId);
-    else wonBy.set(entryId, first.tx.id);
+    else {
+      wonBy.set(entryId, first.tx.id);
+      if (first.decision.kind === 'claim' && first.decision.chosen.reference.state === 'match') wonByReference.add(entryId);
+    }
     const winner = { transactionId: first.tx.id, confidence: confidenceOf(first) };
     const claimants = list.map((draft) => ({ transactionId: draft.tx.id, confidence: confidenceOf(draft) }));
     for (const draft of list) {
@@ -288,7 +428,9 @@ function resolveClaims(drafts: readonly Draft[], rules: ReconRules, wonBy: Map<s
         draft.decision = final('suggested', 'contested', chosen, () => rationales.contested(entryId, others, chosen.confidence));
       } else if (draft === first) {
         const passedOver = draft.passedOver;
-        draft.decision = final('matched', 'auto_match', chosen, (evidence) => rationales.matched(evidence, chosen.confidence, passedOver));
+        draft.decision = draft.decision.unique
+          ? final('matched', 'unique_amount', chosen, (evidence) => rationales.uniqueAmount(evidence, chosen.confidence, rules.dateWindowDays))
+          : final('matched', 'auto_match', chosen, (evidence) => rationales.matched(evidence, chosen.confidence, passedOver));
       } else {
         draft.decision = final('blocked', 'blocked_entry_taken', chosen, () => rationales.entryWonBy(chosen, winner));
       }
@@ -299,6 +441,7 @@ function resolveClaims(drafts: readonly Draft[], rules: ReconRules, wonBy: Map<s
 function toOutcome(draft: Draft, rules: ReconRules, taken: ReadonlySet<string>, wonBy: ReadonlyMap<string, string>): ReconOutcome {
   const { tx, prepared, decision } = draft;
   if (decision.kind !== 'final') throw new Error(`transaction ${tx.id} has an unresolved claim`);
+  if (prepared && draft.group) return groupOutcome(draft, prepared, draft.group, rules, taken, wonBy);
   const candidates: ReconCandidate[] = prepared
     ? draft.shown.map((pair) => ({
         entryId: pair.entry.id,
@@ -306,6 +449,7 @@ function toOutcome(draft: Draft, rules: ReconRules, taken: ReadonlySet<string>, 
         tier: pair.tier,
         criteria: describeCriteria(prepared, pair, rules),
         taken: taken.has(pair.entry.id) || (wonBy.get(pair.entry.id) ?? tx.id) !== tx.id,
+        ...(pair.fee ? { fee: toDecimalString(pair.fee, prepared.currency) } : {}),
       }))
     : [];
   const chosen = decision.chosen;
@@ -320,6 +464,36 @@ function toOutcome(draft: Draft, rules: ReconRules, taken: ReadonlySet<string>, 
     criteria,
     rule: decision.rule,
     rationale: decision.explain(chosen ? evidenceOf(chosen, criteria) : ''),
+    rulesVersion: rules.version,
+  };
+}
+
+/** The outcome of a line suggested as a batch or split: the group first, then up to two single candidates. */
+function groupOutcome(
+  draft: Draft,
+  tx: PreparedTransaction,
+  group: GroupFinding,
+  rules: ReconRules,
+  taken: ReadonlySet<string>,
+  wonBy: ReadonlyMap<string, string>,
+): ReconOutcome {
+  const candidate = groupCandidate(tx, group, rules);
+  const singles: ReconCandidate[] = draft.shown.slice(0, SHOWN_CANDIDATES - 1).map((pair) => ({
+    entryId: pair.entry.id,
+    confidence: pair.confidence,
+    tier: pair.tier,
+    criteria: describeCriteria(tx, pair, rules),
+    taken: taken.has(pair.entry.id) || (wonBy.get(pair.entry.id) ?? tx.id) !== tx.id,
+  }));
+  return {
+    transactionId: tx.id,
+    status: 'suggested',
+    entryId: candidate.entryId,
+    confidence: candidate.confidence,
+    candidates: [candidate, ...singles],
+    criteria: candidate.criteria.map((criterion) => ({ ...criterion })),
+    rule: 'group',
+    rationale: rationales.group(group, formatMoney(absMoney(tx.money), tx.currency)),
     rulesVersion: rules.version,
   };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
-import { isCurrencyCode, parseMoney } from './money.js';
+import { KOREAN_HOLIDAYS } from './businessDays.js';
+import { compareMoney, isCurrencyCode, parseMoney } from './money.js';
 import type { ReconRules } from './types.js';
 
 /**
@@ -8,8 +9,14 @@ import type { ReconRules } from './types.js';
  * `version`, checked with `parseReconRules`.
  */
 export const DEFAULT_RECON_RULES: ReconRules = deepFreeze({
-  version: 'recon-rules/1',
-  dateWindowDays: 3,
+  version: 'recon-rules/2',
+  dateWindowDays: 4,
+  dateSearchDays: 12,
+  holidays: { KRW: KOREAN_HOLIDAYS },
+  feeRules: {},
+  groupWindowDays: 45,
+  groupMaxParts: 5,
+  tieIdentityMargin: 0.15,
   autoMatchThreshold: 0.8,
   suggestThreshold: 0.5,
   tieMargin: 0.05,
@@ -43,10 +50,26 @@ const nonNegativeAmounts = z.record(z.string(), z.string()).superRefine((amounts
   }
 });
 
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/).refine((date) => !Number.isNaN(Date.parse(`${date}T00:00:00Z`)), 'must be a date');
+const feeRule = z.object({ min: z.string(), max: z.string() });
+
 const reconRulesSchema = z
   .object({
     version: z.string().min(1).max(200),
     dateWindowDays: days,
+    dateSearchDays: days,
+    holidays: z.record(z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code'), z.array(isoDate).max(2_000)),
+    feeRules: z.record(z.string(), feeRule).superRefine((rules, ctx) => {
+      for (const [currency, rule] of Object.entries(rules)) {
+        const [min, max] = isCurrencyCode(currency) ? [parseMoney(rule.min, currency), parseMoney(rule.max, currency)] : [null, null];
+        if (!min || !max || min.units < 0n || max.units < 0n || compareMoney(min, max) > 0) {
+          ctx.addIssue({ code: 'custom', path: [currency], message: 'must map an ISO 4217 code to {min, max}: non-negative decimal strings, min <= max' });
+        }
+      }
+    }),
+    groupWindowDays: days,
+    groupMaxParts: z.number().int().min(2).max(8),
+    tieIdentityMargin: unit,
     autoMatchThreshold: unit,
     suggestThreshold: unit,
     tieMargin: unit,
@@ -90,5 +113,5 @@ export function parseReconRules(value: unknown): ReconRules {
  * loads entries for a date range widens the range by this on both sides.
  */
 export function reconEntryWindowDays(rules: ReconRules): number {
-  return Math.max(rules.dateWindowDays, rules.fuzzyDateWindowDays, rules.referenceDateWindowDays);
+  return Math.max(rules.dateSearchDays, rules.fuzzyDateWindowDays, rules.referenceDateWindowDays, rules.groupWindowDays);
 }

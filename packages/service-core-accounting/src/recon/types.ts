@@ -46,12 +46,18 @@ export interface Criterion {
   detail: string;
 }
 
-/** Which kind of evidence ties the pair: an equal reference, amount + date, or only fuzzy text. */
-export type ReconTier = 'reference' | 'amount_date' | 'fuzzy';
+/** Which kind of evidence ties the pair: an equal reference, amount + date, only fuzzy text, or an exact sum of a group. */
+export type ReconTier = 'reference' | 'amount_date' | 'fuzzy' | 'group';
 
 /** A ledger entry that may be the bank line's pair. */
 export interface ReconCandidate {
   entryId: string;
+  /** A batch candidate (rule `group`): every entry the bank line pays, sorted, `entryId` the first; absent for one entry. */
+  entryIds?: string[];
+  /** A split candidate (rule `group`): the other bank lines that, with this one, pay `entryId`, sorted; absent otherwise. */
+  transactionIds?: string[];
+  /** The fee (decimal string) a tenant's fee rule accepts as the difference, recorded with the decision; absent otherwise. */
+  fee?: string;
   /** 0..1, two decimals. */
   confidence: number;
   tier: ReconTier;
@@ -96,8 +102,28 @@ export interface ReconWeights {
  */
 export interface ReconRules {
   version: string;
-  /** Days either side of the ledger date within which an equal amount is a candidate. */
+  /** Business days (`holidays`) either side of the ledger date within which the date supports a match. */
   dateWindowDays: number;
+  /** Calendar days either side searched for entries of the same amount: wide enough for `dateWindowDays` over 설날 or 추석 and two weekends. */
+  dateSearchDays: number;
+  /** Per currency, the holidays (YYYY-MM-DD) that are not business days besides weekends. A currency absent here has weekends only. */
+  holidays: Record<string, readonly string[]>;
+  /**
+   * Per currency, the bank fee a tenant accepts on incoming payments: a line short of the entry by
+   * `min`..`max` (decimal strings) may auto-match, the difference recorded as the candidate's `fee`.
+   * Absent (the default): any difference is only suggested.
+   */
+  feeRules: Record<string, { min: string; max: string }>;
+  /** Calendar days before a bank line searched for the open entries a batch pays, or the other lines of a split. */
+  groupWindowDays: number;
+  /** At most this many entries in a batch, or lines in a split. */
+  groupMaxParts: number;
+  /**
+   * Two candidates of exactly the line's amount, both dated within the window, whose identity
+   * scores (reference or text) are within this of each other are a tie: the date alone never
+   * picks between them.
+   */
+  tieIdentityMargin: number;
   /** Confidence at or above which a single, clear candidate is matched automatically. */
   autoMatchThreshold: number;
   /** Confidence below which a candidate is not shown at all. */
@@ -124,6 +150,15 @@ export interface ReconRules {
   weights: ReconWeights;
 }
 
+/**
+ * A counterparty alias learned from a person's decision: a bank line named `bankName` pays or
+ * is paid by the ledger's `ledgerName`. Both are `aliasNameKey`s (docs/RECON.md "Aliases").
+ */
+export interface ReconAlias {
+  bankName: string;
+  ledgerName: string;
+}
+
 export interface ReconInput {
   transactions: readonly ReconBankTransaction[];
   entries: readonly ReconLedgerEntry[];
@@ -131,6 +166,8 @@ export interface ReconInput {
   takenEntryIds?: ReadonlySet<string>;
   /** Pairs a person declined: never suggested again. Keyed `${transactionId}|${entryId}`. */
   declinedPairs?: ReadonlySet<string>;
+  /** The tenant's learned counterparty aliases. */
+  aliases?: readonly ReconAlias[];
   /** Default `DEFAULT_RECON_RULES`. */
   rules?: ReconRules;
 }

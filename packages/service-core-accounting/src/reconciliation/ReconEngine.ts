@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { LedgerEntry, ReconLineRow } from '@accounting/data-pg';
 import type { CandidateTrace } from '../recon/reconcile.js';
-import type { ReconRules } from '../recon/types.js';
+import type { ReconAlias, ReconRules } from '../recon/types.js';
 import type { DeclinedPairRow, EngineReply, EngineRequest, EngineRunCounts } from './engineProtocol.js';
 
 /** The engine thread failed (it threw, ran out of memory or was stopped); the run it served fails. */
@@ -34,6 +34,8 @@ export interface EngineSession {
   entries(rows: readonly LedgerEntry[]): Promise<void>;
   taken(entryIds: readonly string[]): Promise<void>;
   declined(pairs: readonly DeclinedPairRow[]): Promise<void>;
+  /** The tenant's learned counterparty aliases; send them before the first `score`. */
+  aliases(aliases: readonly ReconAlias[]): Promise<void>;
   /** The candidate trace of each line added since the last call, in order. */
   score(): Promise<CandidateTrace[]>;
   reconcile(): Promise<EngineRunCounts>;
@@ -86,6 +88,7 @@ export class ReconEngine {
     entries: async (entries) => void (await this.request({ kind: 'entries', entries })),
     taken: async (entryIds) => void (await this.request({ kind: 'taken', entryIds })),
     declined: async (pairs) => void (await this.request({ kind: 'declined', pairs })),
+    aliases: async (aliases) => void (await this.request({ kind: 'aliases', aliases })),
     score: async () => (await this.request({ kind: 'score' })) as CandidateTrace[],
     reconcile: async () => (await this.request({ kind: 'reconcile' })) as EngineRunCounts,
     chunk: async (start, size) => (await this.request({ kind: 'chunk', start, size })) as string,

@@ -1,5 +1,5 @@
 import type { LedgerEntry, ReconLineRow } from '@accounting/data-pg';
-import type { ReconRules, ReconStatus } from '../recon/types.js';
+import type { ReconAlias, ReconRules, ReconStatus } from '../recon/types.js';
 
 /** The engine's transaction id for a bank transaction: unique across the tenant's sources. */
 export const reconTransactionId = (source: string, externalId: string): string => `${source}|${externalId}`;
@@ -19,10 +19,11 @@ export interface EngineRunCounts {
 }
 
 /**
- * A request to the engine thread (`engineThread.ts`). A run is one session: `begin`, then its
- * lines, entries, taken entries and declined pairs in any number of messages (rows as the
- * database gave them, so the main thread does no per-row work), `score` and more rows as the run
- * needs, then `reconcile` and its outcomes fetched as JSON chunks ready for the database, `end`.
+ * A request to the engine thread (`engineThread.ts`). A run is one session: `begin`, the
+ * tenant's aliases, then its lines, entries, taken entries and declined pairs in any number of
+ * messages (rows as the database gave them, so the main thread does no per-row work), `score`
+ * and more rows as the run needs, then `reconcile` and its outcomes fetched as JSON chunks ready
+ * for the database, `end`.
  */
 export type EngineRequest =
   | { kind: 'begin'; rules: ReconRules }
@@ -30,6 +31,7 @@ export type EngineRequest =
   | { kind: 'entries'; entries: readonly LedgerEntry[] }
   | { kind: 'taken'; entryIds: readonly string[] }
   | { kind: 'declined'; pairs: readonly DeclinedPairRow[] }
+  | { kind: 'aliases'; aliases: readonly ReconAlias[] }
   /** Answers the `CandidateTrace` of each line added since the last `score`. */
   | { kind: 'score' }
   /** Decides every line of the session; answers `EngineRunCounts`. */

@@ -4,7 +4,8 @@
 import { parentPort } from 'node:worker_threads';
 import type { LedgerEntry, ReconLineRow, SuggestionWrite } from '@accounting/data-pg';
 import { candidateTraces, reconcileTraced, type CandidateTrace } from '../recon/reconcile.js';
-import type { ReconBankTransaction, ReconLedgerEntry, ReconOutcome, ReconRules } from '../recon/types.js';
+import { aliasNameKey } from '../recon/textEvidence.js';
+import type { ReconAlias, ReconBankTransaction, ReconLedgerEntry, ReconOutcome, ReconRules } from '../recon/types.js';
 import { reconTransactionId, type EngineReply, type EngineRequest, type EngineRunCounts } from './engineProtocol.js';
 
 interface Session {
@@ -14,6 +15,7 @@ interface Session {
   entries: ReconLedgerEntry[];
   taken: Set<string>;
   declined: Set<string>;
+  aliases: ReconAlias[];
   /** Lines before this index were already scored. */
   scoredUpTo: number;
   outcomes: ReconOutcome[];
@@ -53,7 +55,7 @@ const toEntry = (entry: LedgerEntry): ReconLedgerEntry => ({
 function handle(request: EngineRequest): unknown {
   switch (request.kind) {
     case 'begin':
-      session = { rules: request.rules, lines: [], transactions: [], entries: [], taken: new Set(), declined: new Set(), scoredUpTo: 0, outcomes: [], traces: [] };
+      session = { rules: request.rules, lines: [], transactions: [], entries: [], taken: new Set(), declined: new Set(), aliases: [], scoredUpTo: 0, outcomes: [], traces: [] };
       return null;
     case 'lines': {
       const s = current();
@@ -74,15 +76,25 @@ function handle(request: EngineRequest): unknown {
     case 'declined':
       for (const pair of request.pairs) current().declined.add(`${reconTransactionId(pair.source, pair.external_id)}|${pair.entry_id}`);
       return null;
+    case 'aliases':
+      current().aliases.push(...request.aliases);
+      return null;
     case 'score': {
       const s = current();
       const transactions = s.transactions.slice(s.scoredUpTo);
       s.scoredUpTo = s.transactions.length;
-      return candidateTraces({ transactions, entries: s.entries, declinedPairs: s.declined, rules: s.rules });
+      return candidateTraces({ transactions, entries: s.entries, declinedPairs: s.declined, aliases: s.aliases, rules: s.rules });
     }
     case 'reconcile': {
       const s = current();
-      const traced = reconcileTraced({ transactions: s.transactions, entries: s.entries, takenEntryIds: s.taken, declinedPairs: s.declined, rules: s.rules });
+      const traced = reconcileTraced({
+        transactions: s.transactions,
+        entries: s.entries,
+        takenEntryIds: s.taken,
+        declinedPairs: s.declined,
+        aliases: s.aliases,
+        rules: s.rules,
+      });
       s.outcomes = traced.outcomes;
       s.traces = traced.traces;
       const counts: EngineRunCounts = { transactions: s.transactions.length, entries: s.entries.length, byStatus: { matched: 0, suggested: 0, unmatched: 0, blocked: 0 } };
@@ -110,6 +122,8 @@ function handle(request: EngineRequest): unknown {
           scored: s.traces[i]?.scored ?? [],
           claimable: s.traces[i]?.claimable ?? [],
           seen: line.seen,
+          // The key the engine looks the line's aliases up by (`TextFeatures.aliasKey`).
+          alias_key: aliasNameKey(line.counterparty ?? line.description) || null,
         });
       }
       return JSON.stringify(writes);

@@ -7,6 +7,7 @@ import {
   pendingDayMarks,
   pendingLineMarks,
   readReconState,
+  reconAliasesOf,
   reconLinesBookedWithin,
   reconLinesByKey,
   reconLinesByStoredEntries,
@@ -20,7 +21,7 @@ import {
   type ReconRunMode,
 } from '@accounting/data-pg';
 import { createHash } from 'node:crypto';
-import { DEFAULT_RECON_RULES, reconEntryWindowDays, type CandidateTrace, type ReconRules } from '../recon/index.js';
+import { DEFAULT_RECON_RULES, parseReconRules, reconEntryWindowDays, type CandidateTrace, type ReconRules } from '../recon/index.js';
 import type { ReconEngine } from './ReconEngine.js';
 
 export { reconTransactionId } from './engineProtocol.js';
@@ -34,17 +35,34 @@ const WRITE_CHUNK = 500;
 /** Keys or ids per lookup statement. */
 const KEY_BATCH = 5_000;
 
+/** Per-tenant overrides of the default rules, by tenant id (`RECON_*_JSON`, docs/RECON.md "Rules"). */
+export interface TenantReconOverrides {
+  /** Auto-match limits by currency, over the defaults. */
+  autoMatchLimits?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** Holidays by currency, replacing the defaults' list of that currency. */
+  holidays?: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>>;
+  /** The bank fee accepted on incoming payments, by currency (none by default). */
+  feeRules?: Readonly<Record<string, Readonly<Record<string, { min: string; max: string }>>>>;
+}
+
 /**
- * The rules for a tenant: the defaults with the tenant's auto-match limits, if configured
- * (`RECON_AUTO_MATCH_LIMITS_JSON`). The version says when limits were overridden.
+ * The rules for a tenant: the defaults with the tenant's overrides, if any. The version names
+ * a digest of what was overridden, so a stored suggestion says exactly which rules made it and
+ * a change of overrides makes the next run full.
  */
-export function rulesForTenant(overrides: Readonly<Record<string, Readonly<Record<string, string>>>>, tenant: string): ReconRules {
-  const limits = overrides[tenant];
-  if (!limits) return DEFAULT_RECON_RULES;
-  const autoMatchLimits = { ...DEFAULT_RECON_RULES.autoMatchLimits, ...limits };
-  // The version names the limits in force, so a stored suggestion says exactly which rules made it.
-  const digest = createHash('sha256').update(JSON.stringify(Object.entries(autoMatchLimits).sort())).digest('hex').slice(0, 8);
-  return { ...DEFAULT_RECON_RULES, version: `${DEFAULT_RECON_RULES.version}+tenant-limits:${digest}`, autoMatchLimits };
+export function rulesForTenant(overrides: TenantReconOverrides, tenant: string): ReconRules {
+  const limits = overrides.autoMatchLimits?.[tenant];
+  const holidays = overrides.holidays?.[tenant];
+  const feeRules = overrides.feeRules?.[tenant];
+  if (!limits && !holidays && !feeRules) return DEFAULT_RECON_RULES;
+  const changed = {
+    autoMatchLimits: { ...DEFAULT_RECON_RULES.autoMatchLimits, ...limits },
+    holidays: { ...DEFAULT_RECON_RULES.holidays, ...holidays },
+    feeRules: { ...DEFAULT_RECON_RULES.feeRules, ...feeRules },
+  };
+  const canonical = JSON.stringify(Object.entries(changed).map(([key, value]) => [key, Object.entries(value).sort()]));
+  const digest = createHash('sha256').update(canonical).digest('hex').slice(0, 8);
+  return parseReconRules({ ...DEFAULT_RECON_RULES, ...changed, version: `${DEFAULT_RECON_RULES.version}+tenant:${digest}` });
 }
 
 /** What a run did: the bank lines it decided (by status) and the ledger entries it read. */
@@ -57,6 +75,7 @@ export interface ReconRunSummary {
 }
 
 export interface ReconPassOptions {
+  /** The tenant's rules (the pass reads the tenant's learned aliases itself). */
   rules: ReconRules;
   /** Bank booked dates; absent: the lines that changed (or every line, see `ReconRunMode`). */
   range?: { from?: string | undefined; to?: string | undefined } | undefined;
@@ -160,10 +179,15 @@ async function readMarks(db: Db, tenant: string): Promise<{ lines: (ReconLineKey
  * reads the entries within `reconEntryWindowDays` of it, no others (docs/RECON.md "Runs").
  *
  * A line a person decided while the pass ran keeps the decision (see `storeSuggestionChunk`).
+ * The tenant's learned aliases go to the engine in every mode; they are no part of the rules
+ * version: learning or removing one marks the lines it may change (`markLinesNamed`). They are
+ * read after the marks, so a run that misses an alias learned meanwhile leaves its marks for the
+ * next run.
  */
 export async function reconcileTenant(db: Db, engine: ReconEngine, options: ReconPassOptions): Promise<ReconRunSummary & { mode: ReconRunMode }> {
-  const { rules, fence, signal } = options;
+  const { fence, signal } = options;
   const { tenant } = fence;
+  const { rules } = options;
   const window = reconEntryWindowDays(rules);
   const state = await readReconState(db, tenant);
   const mode: ReconRunMode = options.range ? 'range' : state === rules.version ? 'incremental' : 'full';
@@ -179,9 +203,11 @@ export async function reconcileTenant(db: Db, engine: ReconEngine, options: Reco
   };
 
   if (mode !== 'incremental' || marks.lines.length + marks.days.length > 0) {
+    const aliases = await reconAliasesOf(db, tenant);
     Object.assign(
       summary,
       await engine.session(rules, async (job) => {
+        await job.aliases(aliases);
         const closure = mode !== 'full';
         /** The lines of the run (only when it closes over shared entries), with their current traces. */
         const inRun = new Map<string, CandidateTrace>();

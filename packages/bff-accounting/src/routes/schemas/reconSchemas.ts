@@ -100,9 +100,22 @@ export const decisionBody = z
   .object({
     decision: z.enum(['confirm', 'decline']),
     entry_id: z.string().min(1).max(128).optional(),
+    replace: z
+      .boolean()
+      .optional()
+      .meta({ description: 'Confirm only: take the entry from the line it is matched to (else 409 `ENTRY_ALREADY_MATCHED`); refused with decline' }),
+    group: z
+      .boolean()
+      .optional()
+      .meta({
+        description:
+          "Confirm only: confirm the suggestion's group candidate, a batch (the line pays every entry of `entryIds`) or a split (every line of the split pays the entry), as one match (else 422 `NOT_A_GROUP`); `entry_id`, if given, must be the group's; refused with decline",
+      }),
     note: z.string().max(1_000).optional(),
   })
-  .strict();
+  .strict()
+  .refine((body) => !(body.replace === true && body.decision === 'decline'), { path: ['replace'], message: 'replace applies to a confirm only' })
+  .refine((body) => !(body.group === true && body.decision === 'decline'), { path: ['group'], message: 'group applies to a confirm only' });
 
 // Responses: documented only; test/openapi.test.ts checks real responses against them.
 
@@ -195,8 +208,17 @@ const reconCriterion = z
 const reconCandidate = z
   .object({
     entryId: z.string(),
+    entryIds: z
+      .array(z.string())
+      .optional()
+      .meta({ description: 'A batch (tier `group`): every entry the bank line pays, sorted; `entryId` is the first' }),
+    transactionIds: z
+      .array(z.string())
+      .optional()
+      .meta({ description: 'A split (tier `group`): the other bank lines (`<source>|<external_id>`) that with this one pay `entryId`' }),
+    fee: amount.optional().meta({ description: "The bank fee the tenant's fee rule accepts as the amount difference" }),
     confidence: z.number().min(0).max(1),
-    tier: z.enum(['reference', 'amount_date', 'fuzzy']),
+    tier: z.enum(['reference', 'amount_date', 'fuzzy', 'group']),
     criteria: z.array(reconCriterion),
     taken: z.boolean(),
   })
