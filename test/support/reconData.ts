@@ -26,3 +26,37 @@ export const importedEntry = (entry: ReconLedgerEntry): LedgerEntry => ({
   reference: entry.reference,
   counterparty: entry.counterparty,
 });
+
+const BANK_LINE: Omit<LedgerTransaction, 'externalId'> = {
+  accountId: 'acc_1',
+  amount: '-12000',
+  currency: 'KRW',
+  bookedDate: '2026-11-20',
+  status: 'posted',
+  pendingExternalId: null,
+  description: 'TRANSFER',
+  counterparty: null,
+  reference: null,
+  providerUpdatedAt: null,
+};
+
+/**
+ * Makes bank lines as the sync stores them: a posted line of 12,000 KRW out on 2026-11-20 on
+ * `acc_1`, described `TRANSFER`, with a file's `defaults` over it and each line's `overrides` last.
+ */
+export const bankTxWith =
+  (defaults: Partial<LedgerTransaction> = {}) =>
+  (id: string, overrides: Partial<LedgerTransaction> = {}): LedgerTransaction => ({ externalId: id, ...BANK_LINE, ...defaults, ...overrides });
+
+/** A bank line of the plain defaults (`bankTxWith()`), with `overrides`. */
+export const bankTx = bankTxWith();
+
+const LEDGER_ENTRY: Omit<LedgerEntry, 'entry_id'> = { amount: '-12000', currency: 'KRW', date: '2026-11-20', memo: '', reference: null, counterparty: null };
+
+/** Makes ledger entries as `POST /ledger-entries` imports them: 12,000 KRW out on 2026-11-20, with `defaults` and then `overrides` over it. */
+export const entryWith =
+  (defaults: Partial<LedgerEntry> = {}) =>
+  (id: string, overrides: Partial<LedgerEntry> = {}): LedgerEntry => ({ entry_id: id, ...LEDGER_ENTRY, ...defaults, ...overrides });
+
+/** A ledger entry of the plain defaults (`entryWith()`), with `overrides`. */
+export const entry = entryWith();

@@ -1,72 +1,20 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedExternalSource, upsertLedgerTransactions, type LedgerTransaction } from '@accounting/data-pg';
 import { buildTestApp, type TestApp } from '../../../test/support/app.js';
 import { createTestSchema, type TestSchema } from '../../../test/support/postgres.js';
+import { bankTxWith, entryWith } from '../../../test/support/reconData.js';
+import { reconFixtures, type Run } from './support/reconFixtures.js';
 
 const operator = { 'X-Tenant': 'default', 'X-User-Role': 'operator' };
 let schema: TestSchema;
 let t: TestApp;
 
-function bankTx(id: string, overrides: Partial<LedgerTransaction> = {}): LedgerTransaction {
-  return {
-    externalId: id,
-    accountId: 'acc_1',
-    amount: '-12000',
-    currency: 'KRW',
-    bookedDate: '2026-11-20',
-    status: 'posted',
-    pendingExternalId: null,
-    description: 'CARD 4821 STARBUCKS GANGNAM',
-    counterparty: 'STARBUCKS',
-    reference: null,
-    providerUpdatedAt: null,
-    ...overrides,
-  };
-}
+const bankTx = bankTxWith({ description: 'CARD 4821 STARBUCKS GANGNAM', counterparty: 'STARBUCKS' });
+const entry = entryWith({ date: '2026-11-21', memo: 'Coffee with client' });
 
-const entry = (id: string, overrides: Record<string, unknown> = {}) => ({
-  entry_id: id,
-  amount: '-12000',
-  currency: 'KRW',
-  date: '2026-11-21',
-  memo: 'Coffee with client',
-  reference: null,
-  counterparty: null,
-  ...overrides,
-});
-
-/** The bank side as the sync stores it (the sync itself is tested against the simulator). */
-async function bank(tenant: string, txs: LedgerTransaction[]) {
-  await seedExternalSource(schema.db, tenant, { source: 'bank_sbx', kind: 'bank_sbx', connectionId: `conn_${tenant}`, enabled: true });
-  await upsertLedgerTransactions(schema.db, { tenant, source: 'bank_sbx', seenMarker: '1' }, txs);
-}
-
-async function suggestions(query = '', headers = operator) {
-  const res = await request(t.app).get(`/v1/accounting/recon/suggestions?limit=200${query}`).set(headers);
-  expect(res.status).toBe(200);
-  return res.body.items as {
-    id: string;
-    status: string;
-    rule: string;
-    rationale: string;
-    confidence: number | null;
-    criteria: { name: string; score: number; detail: string }[];
-    candidates: { entryId: string }[];
-    transaction: { external_id: string };
-    entry: { entry_id: string } | null;
-    decision: string | null;
-  }[];
-}
+const recon = reconFixtures(() => ({ db: schema.db, t }), (tenant) => ({ 'X-Tenant': tenant, 'X-User-Role': 'operator' }));
+const suggestions = (query = '', tenant = 'default') => recon.suggestions(tenant, query);
 const byTx = async (externalId: string) => (await suggestions()).find((s) => s.transaction.external_id === externalId);
-
-interface Run {
-  run_id: string;
-  status: string;
-  mode: string | null;
-  summary: { rules_version: string; transactions: number; entries: number; written: number; by_status: Record<string, number> } | null;
-  error: { code: string; message: string } | null;
-}
 
 /** POST recon/run (202), then polls the run until it succeeded or failed, as a client does. */
 async function runRecon(headers = operator, body: object = {}): Promise<Run> {
@@ -84,7 +32,7 @@ async function runRecon(headers = operator, body: object = {}): Promise<Run> {
 beforeAll(async () => {
   schema = await createTestSchema('vt_recon');
   t = await buildTestApp(schema.db, { RECON_AUTO_MATCH_LIMITS_JSON: '{"default":{"KRW":"1000000"}}' });
-  await bank('default', [
+  await recon.seed('default', [
     bankTx('tx_ref', { amount: '-55000', reference: 'INV-2026-0042', description: 'TRANSFER ACME', counterparty: 'ACME' }),
     bankTx('tx_date', { amount: '-8700', bookedDate: '2026-11-18', description: 'CARD 4821 GS25 YEOKSAM', counterparty: 'GS25' }),
     bankTx('tx_big', { amount: '-2400000', description: 'EQUIPMENT LEASE', counterparty: 'KOREA LEASING', reference: 'LEASE-11' }),
@@ -92,7 +40,7 @@ beforeAll(async () => {
     bankTx('tx_tie', { amount: '-20000', description: 'CARD 4821 TAXI', counterparty: null }),
     bankTx('tx_none', { amount: '-777777', description: 'UNKNOWN MERCHANT', counterparty: null }),
   ]);
-  await bank('pilot-a', [bankTx('tx_other_tenant', { amount: '-55000', reference: 'INV-2026-0042' })]);
+  await recon.seed('pilot-a', [bankTx('tx_other_tenant', { amount: '-55000', reference: 'INV-2026-0042' })]);
 });
 afterAll(async () => {
   await t?.reconRuns.stop();
@@ -122,7 +70,7 @@ describe('ledger entries', () => {
     const res = await request(t.app)
       .post('/v1/accounting/ledger-entries')
       .set(operator)
-      .send({ entries: [entry('e-ok'), entry('e-bad', { amount: 12.5, currency: 'won', date: '2026-02-30' })] });
+      .send({ entries: [entry('e-ok'), { ...entry('e-bad'), amount: 12.5, currency: 'won', date: '2026-02-30' }] });
     expect(res.status).toBe(400);
     expect(res.body.issues.map((i: { path: string }) => i.path).sort()).toEqual(['entries.1.amount', 'entries.1.currency', 'entries.1.date']);
     const list = await request(t.app).get('/v1/accounting/ledger-entries?limit=500').set(operator);
@@ -227,12 +175,12 @@ describe('reconciliation', () => {
     await runRecon({ 'X-Tenant': 'pilot-a', 'X-User-Role': 'operator' });
     const mine = await suggestions();
     expect(mine.map((s) => s.transaction.external_id)).not.toContain('tx_other_tenant');
-    const theirs = await suggestions('', { 'X-Tenant': 'pilot-a', 'X-User-Role': 'operator' });
+    const theirs = await suggestions('', 'pilot-a');
     expect(theirs.map((s) => s.transaction.external_id)).toEqual(['tx_other_tenant']);
   });
 
   it('decides again only the lines near new data, and answers an explicit range', async () => {
-    await bank('default', [bankTx('tx_late', { amount: '-64000', bookedDate: '2027-06-01', description: 'CARD 4821 LOTTE MART', counterparty: 'LOTTE MART' })]);
+    await recon.seed('default', [bankTx('tx_late', { amount: '-64000', bookedDate: '2027-06-01', description: 'CARD 4821 LOTTE MART', counterparty: 'LOTTE MART' })]);
     const run = await runRecon();
     expect(run).toMatchObject({ mode: 'incremental', summary: { transactions: 1, entries: 0, by_status: { unmatched: 1 } } });
     const ranged = await runRecon(operator, { from: '2026-11-20', to: '2026-11-20' });

@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedExternalSource, upsertLedgerTransactions, type LedgerTransaction } from '@accounting/data-pg';
 import { buildTestApp, type TestApp } from '../../../test/support/app.js';
 import { createTestSchema, type TestSchema } from '../../../test/support/postgres.js';
+import { bankTx, entry } from '../../../test/support/reconData.js';
+import { reconFixtures, type Suggestion } from './support/reconFixtures.js';
 
 // What a person's confirmation teaches the next runs (docs/RECON.md "Aliases"), and a tenant's
 // fee rule (docs/RECON.md "Per-tenant rules"), through the API as a user sees them. Each describe
@@ -17,90 +17,11 @@ let t: TestApp;
 
 const as = (tenant: string) => ({ 'X-Tenant': tenant, 'X-User-Role': 'operator', 'X-User-Id': 'kim.operator' });
 
-interface Criterion {
-  name: string;
-  score: number;
-  detail: string;
-}
-
-interface Suggestion {
-  id: string;
-  status: string;
-  rule: string;
-  rationale: string;
-  decision: string | null;
-  criteria: Criterion[];
-  candidates: { entryId: string; fee?: string; confidence: number; criteria: Criterion[] }[];
-  transaction: { external_id: string };
-  entry: { entry_id: string } | null;
-}
-
-interface Run {
-  mode: string;
-  summary: { rules_version: string; by_status: Record<string, number> };
-}
-
-function bankTx(id: string, overrides: Partial<LedgerTransaction>): LedgerTransaction {
-  return {
-    externalId: id,
-    accountId: 'acc_1',
-    amount: '-12000',
-    currency: 'KRW',
-    bookedDate: '2026-11-20',
-    status: 'posted',
-    pendingExternalId: null,
-    description: 'TRANSFER',
-    counterparty: null,
-    reference: null,
-    providerUpdatedAt: null,
-    ...overrides,
-  };
-}
-
-const entry = (id: string, overrides: Record<string, unknown>) => ({
-  entry_id: id,
-  amount: '-12000',
-  currency: 'KRW',
-  date: '2026-11-20',
-  memo: '',
-  reference: null,
-  counterparty: null,
-  ...overrides,
-});
-
-/** Bank lines as the sync stores them, then ledger entries as the API imports them. */
-async function seed(tenant: string, marker: string, txs: LedgerTransaction[], entries: object[]): Promise<void> {
-  await upsertLedgerTransactions(schema.db, { tenant, source: 'bank_sbx', seenMarker: marker }, txs);
-  const imported = await request(t.app).post('/v1/accounting/ledger-entries').set(as(tenant)).send({ entries });
-  expect(imported.status, imported.text).toBe(200);
-}
-
-/** POST recon/run (with `body`, e.g. a date range), then the run once it finished; it must succeed. */
-async function runRecon(tenant: string, body: object = {}): Promise<Run> {
-  const accepted = await request(t.app).post('/v1/accounting/recon/run').set(as(tenant)).send(body);
-  expect(accepted.status, accepted.text).toBe(202);
-  const run = (await t.reconRuns.waitFor(tenant, accepted.body.run_id, 20)) as unknown as Run & { status: string };
-  expect(run.status, JSON.stringify(run)).toBe('succeeded');
-  return run;
-}
-
-async function byTx(tenant: string, externalId: string): Promise<Suggestion> {
-  const res = await request(t.app).get('/v1/accounting/recon/suggestions?limit=200').set(as(tenant));
-  expect(res.status, res.text).toBe(200);
-  const found = (res.body.items as Suggestion[]).find((s) => s.transaction.external_id === externalId);
-  if (!found) throw new Error(`no suggestion for ${externalId}`);
-  return found;
-}
+const { seed, runRecon, byTx, decide, auditEvents: auditOf } = reconFixtures(() => ({ db: schema.db, t }), as);
 
 /** What a person sees of a line: its outcome, and which entry each candidate names. */
 const outcome = (s: Suggestion) => ({ status: s.status, rule: s.rule, entry: s.entry?.entry_id ?? null, decision: s.decision });
 const show = (s: Suggestion) => JSON.stringify({ ...outcome(s), rationale: s.rationale, candidates: s.candidates });
-
-async function auditOf(tenant: string, action: string) {
-  const res = await request(t.app).get(`/v1/accounting/audit?action=${action}`).set(as(tenant));
-  expect(res.status, res.text).toBe(200);
-  return res.body.items as { action: string; subject_id: string; details: Record<string, unknown> }[];
-}
 
 beforeAll(async () => {
   schema = await createTestSchema('vt_recon_alias_learning');
@@ -116,10 +37,8 @@ describe('an alias learned from a confirmation', () => {
   let aliasId: string;
 
   beforeAll(async () => {
-    await seedExternalSource(schema.db, tenant, { source: 'bank_sbx', kind: 'bank_sbx', connectionId: `conn_${tenant}`, enabled: true });
     await seed(
       tenant,
-      '1',
       [bankTx('tx_kal_03', { amount: '-803900', bookedDate: '2026-03-10', description: 'KOREAN AIR', counterparty: null })],
       [
         entry('e-kal-03', { amount: '-803900', date: '2026-03-10', memo: '여비교통비 대한항공' }),
@@ -136,10 +55,7 @@ describe('an alias learned from a confirmation', () => {
     expect(march.candidates.map((c) => c.entryId).sort(), show(march)).toEqual(['e-daiso-03', 'e-kal-03']);
     expect(new Set(march.candidates.map((c) => c.confidence)).size, show(march)).toBe(1);
 
-    const confirmed = await request(t.app)
-      .post(`/v1/accounting/recon/suggestions/${march.id}/decision`)
-      .set({ ...as(tenant), 'Idempotency-Key': randomUUID() })
-      .send({ decision: 'confirm', entry_id: 'e-kal-03' });
+    const confirmed = await decide(tenant, march.id, { decision: 'confirm', entry_id: 'e-kal-03' });
     expect(confirmed.status, confirmed.text).toBe(200);
     expect(outcome(await byTx(tenant, 'tx_kal_03'))).toMatchObject({ status: 'matched', entry: 'e-kal-03', decision: 'confirm' });
 
@@ -158,12 +74,12 @@ describe('an alias learned from a confirmation', () => {
     // A new month: the same counterparty, the same decoy.
     await seed(
       tenant,
-      '2',
       [bankTx('tx_kal_04', { amount: '-242200', bookedDate: '2026-04-07', description: 'KOREAN AIR', counterparty: null })],
       [
         entry('e-kal-04', { amount: '-242200', date: '2026-04-07', memo: '여비교통비 대한항공' }),
         entry('e-daiso-04', { amount: '-242200', date: '2026-04-07', memo: '소모품비 다이소' }),
       ],
+      '2',
     );
     const withAlias = await runRecon(tenant);
     // A learned alias marks the lines of its name: the run stays incremental under the same rules.
@@ -176,13 +92,14 @@ describe('an alias learned from a confirmation', () => {
     expect(outcome(await byTx(tenant, 'tx_kal_03'))).toMatchObject({ status: 'matched', entry: 'e-kal-03', decision: 'confirm' });
   });
 
-  it('once the alias is removed, a run over the range recomputes the line nobody decided: no longer matched by the alias', async () => {
+  it('once the alias is removed, the next run decides the line of its name again: no longer matched by the alias', async () => {
     const removed = await request(t.app).delete(`/v1/accounting/recon/aliases/${aliasId}`).set(as(tenant));
     expect(removed.status, removed.text).toBe(200);
     expect((await request(t.app).get('/v1/accounting/recon/aliases').set(as(tenant))).body.items).toEqual([]);
 
-    const run = await runRecon(tenant, { from: '2026-04-01', to: '2026-04-30' });
-    expect(run.summary.rules_version).not.toContain('+aliases');
+    // No range: only the removal's marks bring the April line (decided, stored under "korean air") into the run.
+    const run = await runRecon(tenant);
+    expect([run.mode, run.summary.rules_version, run.summary.transactions]).toEqual(['incremental', 'recon-rules/2', 1]);
     const april = await byTx(tenant, 'tx_kal_04');
     expect(outcome(april), show(april)).toMatchObject({ status: 'suggested', decision: null });
     // A tie again, as before the alias: both entries scored alike.
@@ -200,8 +117,7 @@ describe("a tenant's fee rule", () => {
 
   beforeAll(async () => {
     for (const tenant of [FEE_TENANT, NO_FEE_TENANT]) {
-      await seedExternalSource(schema.db, tenant, { source: 'bank_sbx', kind: 'bank_sbx', connectionId: `conn_${tenant}`, enabled: true });
-      await seed(tenant, '1', txs, entries);
+      await seed(tenant, txs, entries);
     }
   });
 

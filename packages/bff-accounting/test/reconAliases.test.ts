@@ -1,58 +1,17 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  findSuggestion,
-  markLedgerTransactionsRemoved,
-  readReconState,
-  seedExternalSource,
-  upsertLedgerTransactions,
-  withTransaction,
-  type LedgerTransaction,
-  type SuggestionView,
-} from '@accounting/data-pg';
+import { findSuggestion, markLedgerTransactionsRemoved, readReconState, withTransaction, type SuggestionView } from '@accounting/data-pg';
 import { learnAliasFromConfirmation, ReconEngine, type EngineSession, type ReconAlias, type ReconRules } from '@accounting/service-core-accounting';
 import { buildTestApp, type TestApp } from '../../../test/support/app.js';
 import { createTestSchema, type TestSchema } from '../../../test/support/postgres.js';
+import { bankTx, entry } from '../../../test/support/reconData.js';
+import { reconFixtures } from './support/reconFixtures.js';
 
 const operator = { 'X-Tenant': 'default', 'X-User-Role': 'operator', 'X-User-Id': 'kim.operator' };
 const pilot = { 'X-Tenant': 'pilot-a', 'X-User-Role': 'operator' };
 const ALIASES = '/v1/accounting/recon/aliases';
 let schema: TestSchema;
 let t: TestApp;
-
-function bankTx(id: string, overrides: Partial<LedgerTransaction>): LedgerTransaction {
-  return {
-    externalId: id,
-    accountId: 'acc_1',
-    amount: '-12000',
-    currency: 'KRW',
-    bookedDate: '2026-11-20',
-    status: 'posted',
-    pendingExternalId: null,
-    description: 'TRANSFER',
-    counterparty: null,
-    reference: null,
-    providerUpdatedAt: null,
-    ...overrides,
-  };
-}
-
-const entry = (id: string, overrides: Record<string, unknown>) => ({
-  entry_id: id,
-  amount: '-12000',
-  currency: 'KRW',
-  date: '2026-11-20',
-  memo: '',
-  reference: null,
-  counterparty: null,
-  ...overrides,
-});
-
-interface Run {
-  status: string;
-  mode: string;
-  summary: { rules_version: string; transactions: number };
-}
 
 /** The aliases each run handed the engine thread, in order. */
 const handed: ReconAlias[][] = [];
@@ -72,20 +31,14 @@ class RecordingEngine extends ReconEngine {
   }
 }
 
-/** POST recon/run, then the run once it finished. */
-async function runRecon(headers: Record<string, string> = operator): Promise<Run> {
-  const accepted = await request(t.app).post('/v1/accounting/recon/run').set(headers).send({});
-  expect(accepted.status).toBe(202);
-  const run = (await t.reconRuns.waitFor(headers['X-Tenant'] ?? '', accepted.body.run_id, 20)) as unknown as Run;
-  expect(run.status).toBe('succeeded');
-  return run;
-}
+const recon = reconFixtures(() => ({ db: schema.db, t }), (tenant) => (tenant === pilot['X-Tenant'] ? pilot : operator));
+const runRecon = (tenant = 'default') => recon.runRecon(tenant);
+const auditOf = (action: string) => recon.auditEvents('default', action);
 
 /** The stored suggestion of a bank line of `default`. */
 async function suggestionOf(externalId: string): Promise<SuggestionView> {
-  const res = await request(t.app).get('/v1/accounting/recon/suggestions?limit=200').set(operator);
-  const id = (res.body.items as { id: string; transaction: { external_id: string } }[]).find((s) => s.transaction.external_id === externalId)?.id;
-  const suggestion = id ? await findSuggestion(schema.appDb, 'default', id) : undefined;
+  const { id } = await recon.byTx('default', externalId);
+  const suggestion = await findSuggestion(schema.appDb, 'default', id);
   if (!suggestion) throw new Error(`no suggestion for ${externalId}`);
   return suggestion;
 }
@@ -98,12 +51,6 @@ async function aliases(headers: Record<string, string> = operator, query = 'limi
   const res = await request(t.app).get(`${ALIASES}?${query}`).set(headers);
   expect(res.status, res.text).toBe(200);
   return res.body as { tenant: string; items: { id: string; bank_name: string; ledger_name: string }[]; next_cursor: string | null };
-}
-
-async function auditOf(action: string) {
-  const res = await request(t.app).get(`/v1/accounting/audit?action=${action}`).set(operator);
-  expect(res.status, res.text).toBe(200);
-  return res.body.items as { action: string; subject_id: string; actor: { id: string | null }; details: Record<string, unknown> }[];
 }
 
 /** The version the tenant's last full run recorded. */
@@ -136,28 +83,25 @@ async function rewrittenSince(before: Map<string, { updated_at: string }>): Prom
 beforeAll(async () => {
   schema = await createTestSchema('vt_recon_aliases');
   t = await buildTestApp(schema.db, {}, { reconEngine: new RecordingEngine() });
-  await seedExternalSource(schema.db, 'default', { source: 'bank_sbx', kind: 'bank_sbx', connectionId: 'conn_default', enabled: true });
-  await upsertLedgerTransactions(schema.db, { tenant: 'default', source: 'bank_sbx', seenMarker: '1' }, [
-    bankTx('tx_hanbit', { amount: '-330000', description: 'TRANSFER HANBIT', counterparty: 'HANBIT SANGSA CO LTD' }),
-    bankTx('tx_hanbit_2', { amount: '-55000', bookedDate: '2026-11-21', counterparty: 'Hanbit Sangsa' }),
-    bankTx('tx_hanbit_gone', { amount: '-77000', counterparty: 'HANBIT SANGSA' }),
-    bankTx('tx_rent', { amount: '-1500000', description: 'DAEHAN REALTY' }),
-    bankTx('tx_acme', { amount: '-87000', counterparty: 'ACME LOGISTICS' }),
-    bankTx('tx_card', { amount: '-4500', description: 'CARD 4821' }),
-  ]);
-  const entries = [
-    entry('e-hanbit', { amount: '-330000', memo: 'office supplies', counterparty: '(주)한빛상사' }),
-    entry('e-hanbit-2', { amount: '-55000', date: '2026-11-21', memo: 'paper', counterparty: '한빛상사' }),
-    entry('e-rent', { amount: '-1500000', memo: '대한부동산 임대료' }),
-    entry('e-acme', { amount: '-87000', counterparty: 'Acme Logistics Inc' }),
-    entry('e-card', { amount: '-4500', memo: 'coffee' }),
-  ];
-  expect((await request(t.app).post('/v1/accounting/ledger-entries').set(operator).send({ entries })).status).toBe(200);
-  await seedExternalSource(schema.db, 'pilot-a', { source: 'bank_sbx', kind: 'bank_sbx', connectionId: 'conn_pilot', enabled: true });
-  await upsertLedgerTransactions(schema.db, { tenant: 'pilot-a', source: 'bank_sbx', seenMarker: '1' }, [
-    bankTx('tx_pilot', { counterparty: 'PILOT SHOP' }),
-    bankTx('tx_pilot_hanbit', { amount: '-330000', counterparty: 'HANBIT SANGSA' }),
-  ]);
+  await recon.seed(
+    'default',
+    [
+      bankTx('tx_hanbit', { amount: '-330000', description: 'TRANSFER HANBIT', counterparty: 'HANBIT SANGSA CO LTD' }),
+      bankTx('tx_hanbit_2', { amount: '-55000', bookedDate: '2026-11-21', counterparty: 'Hanbit Sangsa' }),
+      bankTx('tx_hanbit_gone', { amount: '-77000', counterparty: 'HANBIT SANGSA' }),
+      bankTx('tx_rent', { amount: '-1500000', description: 'DAEHAN REALTY' }),
+      bankTx('tx_acme', { amount: '-87000', counterparty: 'ACME LOGISTICS' }),
+      bankTx('tx_card', { amount: '-4500', description: 'CARD 4821' }),
+    ],
+    [
+      entry('e-hanbit', { amount: '-330000', memo: 'office supplies', counterparty: '(주)한빛상사' }),
+      entry('e-hanbit-2', { amount: '-55000', date: '2026-11-21', memo: 'paper', counterparty: '한빛상사' }),
+      entry('e-rent', { amount: '-1500000', memo: '대한부동산 임대료' }),
+      entry('e-acme', { amount: '-87000', counterparty: 'Acme Logistics Inc' }),
+      entry('e-card', { amount: '-4500', memo: 'coffee' }),
+    ],
+  );
+  await recon.seed('pilot-a', [bankTx('tx_pilot', { counterparty: 'PILOT SHOP' }), bankTx('tx_pilot_hanbit', { amount: '-330000', counterparty: 'HANBIT SANGSA' })]);
 });
 afterAll(async () => {
   await t?.reconRuns.stop();
@@ -187,7 +131,7 @@ describe('counterparty aliases learned from confirmations', () => {
     await markLedgerTransactionsRemoved(schema.db, { tenant: 'default', source: 'bank_sbx' }, ['tx_hanbit_gone']);
     expect((await runRecon()).mode).toBe('incremental');
     expect(await markedLines()).toEqual([]);
-    expect((await runRecon(pilot)).mode).toBe('full');
+    expect((await runRecon('pilot-a')).mode).toBe('full');
     expect(await markedLines('pilot-a')).toEqual([]);
   });
 
@@ -271,7 +215,7 @@ describe('counterparty aliases learned from confirmations', () => {
     expect(foreign.body.error_code).toBe('NOT_FOUND');
     expect((await aliases()).items).toHaveLength(2);
     // Its own runs are untouched by the other tenant's aliases.
-    expect((await runRecon(pilot)).summary.rules_version).toBe(baseVersion);
+    expect((await runRecon('pilot-a')).summary.rules_version).toBe(baseVersion);
   });
 
   it('refuses a role without recon:decide (403) and a malformed id or cursor (400 JSON)', async () => {

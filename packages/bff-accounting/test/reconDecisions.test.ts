@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordSuggestionDecision, seedExternalSource, upsertLedgerTransactions, type LedgerTransaction } from '@accounting/data-pg';
+import { recordSuggestionDecision } from '@accounting/data-pg';
 import { buildTestApp, type TestApp } from '../../../test/support/app.js';
 import { createTestSchema, type TestSchema } from '../../../test/support/postgres.js';
+import { bankTxWith, entryWith } from '../../../test/support/reconData.js';
+import { reconFixtures, type Suggestion } from './support/reconFixtures.js';
 
 // One ledger entry, one bank line: confirms of an entry another line holds, replacements, parallel
 // confirms, and what a decline answers. Each describe works in a tenant of its own.
@@ -13,93 +13,15 @@ let t: TestApp;
 
 const as = (tenant: string) => ({ 'X-Tenant': tenant, 'X-User-Role': 'operator' });
 
-interface Suggestion {
-  id: string;
-  status: string;
-  rule: string;
-  rationale: string;
-  decision: string | null;
-  candidates: { entryId: string; taken: boolean }[];
-  transaction: { external_id: string };
-  entry: { entry_id: string } | null;
-}
-
-function bankTx(id: string, overrides: Partial<LedgerTransaction> = {}): LedgerTransaction {
-  return {
-    externalId: id,
-    accountId: 'acc_1',
-    amount: '-7000',
-    currency: 'KRW',
-    bookedDate: '2026-11-20',
-    status: 'posted',
-    pendingExternalId: null,
-    description: 'CARD 4821 TAXI',
-    counterparty: null,
-    reference: null,
-    providerUpdatedAt: null,
-    ...overrides,
-  };
-}
-
-const entry = (id: string, overrides: Record<string, unknown> = {}) => ({
-  entry_id: id,
-  amount: '-7000',
-  currency: 'KRW',
-  date: '2026-11-20',
-  memo: 'taxi',
-  reference: null,
-  counterparty: null,
-  ...overrides,
-});
-
-/** The tenant's bank lines as the sync stores them, and its ledger entries as the API imports them. */
-async function seed(tenant: string, txs: LedgerTransaction[], entries: object[]) {
-  await seedExternalSource(schema.db, tenant, { source: 'bank_sbx', kind: 'bank_sbx', connectionId: `conn_${tenant}`, enabled: true });
-  await upsertLedgerTransactions(schema.db, { tenant, source: 'bank_sbx', seenMarker: '1' }, txs);
-  const imported = await request(t.app).post('/v1/accounting/ledger-entries').set(as(tenant)).send({ entries });
-  expect(imported.status).toBe(200);
-}
-
-/** POST recon/run, then polls the run until it ends; it must succeed. */
-async function runRecon(tenant: string) {
-  const accepted = await request(t.app).post('/v1/accounting/recon/run').set(as(tenant)).send({});
-  expect(accepted.status).toBe(202);
-  for (;;) {
-    const res = await request(t.app).get(accepted.headers.location as string).set(as(tenant));
-    if (res.body.status === 'succeeded') return res.body;
-    expect(res.body.status).not.toBe('failed');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-async function suggestions(tenant: string): Promise<Suggestion[]> {
-  const res = await request(t.app).get('/v1/accounting/recon/suggestions?limit=200').set(as(tenant));
-  expect(res.status).toBe(200);
-  return res.body.items as Suggestion[];
-}
-
-async function byTx(tenant: string, externalId: string): Promise<Suggestion> {
-  const found = (await suggestions(tenant)).find((s) => s.transaction.external_id === externalId);
-  if (!found) throw new Error(`no suggestion for ${externalId}`);
-  return found;
-}
-
-const decide = (tenant: string, id: string, body: object) =>
-  request(t.app).post(`/v1/accounting/recon/suggestions/${id}/decision`).set({ ...as(tenant), 'Idempotency-Key': randomUUID() }).send(body);
+const bankTx = bankTxWith({ amount: '-7000', description: 'CARD 4821 TAXI' });
+const entry = entryWith({ amount: '-7000', memo: 'taxi' });
+const { seed, runRecon, suggestions, byTx, decide, storedAudit: auditOf } = reconFixtures(() => ({ db: schema.db, t }), as);
 
 /** The tenant's rows matched to `entryId` and their decisions, as stored. */
 async function matchedTo(tenant: string, entryId: string) {
   const { rows } = await schema.db.query<{ external_id: string; decision: string | null }>(
     `SELECT external_id, decision FROM recon_suggestions WHERE tenant = $1 AND entry_id = $2 AND status = 'matched' ORDER BY external_id`,
     [tenant, entryId],
-  );
-  return rows;
-}
-
-async function auditOf(tenant: string) {
-  const { rows } = await schema.db.query<{ action: string; subject_id: string; details: Record<string, unknown> }>(
-    `SELECT action, subject_id, details FROM audit_events WHERE tenant = $1 ORDER BY id`,
-    [tenant],
   );
   return rows;
 }

@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedExternalSource, upsertLedgerTransactions, type LedgerTransaction } from '@accounting/data-pg';
+import type { LedgerTransaction } from '@accounting/data-pg';
 import { buildTestApp, type TestApp } from '../../../test/support/app.js';
 import { createTestSchema, type TestSchema } from '../../../test/support/postgres.js';
+import { bankTxWith, entryWith } from '../../../test/support/reconData.js';
+import { reconFixtures } from './support/reconFixtures.js';
 
 // Confirming a group suggestion as one match: a batch (one bank line pays several entries) and a
 // split (several lines pay one entry). Each describe works in a tenant of its own; the API runs
@@ -14,51 +14,9 @@ let t: TestApp;
 
 const as = (tenant: string) => ({ 'X-Tenant': tenant, 'X-User-Role': 'operator' });
 
-interface Candidate {
-  entryId: string;
-  tier: string;
-  taken: boolean;
-  entryIds?: string[];
-  transactionIds?: string[];
-}
-
-interface Suggestion {
-  id: string;
-  status: string;
-  rule: string;
-  rationale: string;
-  decision: string | null;
-  candidates: Candidate[];
-  transaction: { external_id: string };
-  entry: { entry_id: string } | null;
-}
-
-function bankTx(id: string, overrides: Partial<LedgerTransaction> = {}): LedgerTransaction {
-  return {
-    externalId: id,
-    accountId: 'acc_1',
-    amount: '-100000',
-    currency: 'KRW',
-    bookedDate: '2026-03-05',
-    status: 'posted',
-    pendingExternalId: null,
-    description: '',
-    counterparty: null,
-    reference: null,
-    providerUpdatedAt: null,
-    ...overrides,
-  };
-}
-
-const entry = (id: string, amount: string, date: string, memo: string, counterparty: string | null = null) => ({
-  entry_id: id,
-  amount,
-  currency: 'KRW',
-  date,
-  memo,
-  reference: null,
-  counterparty,
-});
+const bankTx = bankTxWith({ amount: '-100000', bookedDate: '2026-03-05', description: '' });
+const ledgerEntry = entryWith();
+const entry = (id: string, amount: string, date: string, memo: string, counterparty: string | null = null) => ledgerEntry(id, { amount, date, memo, counterparty });
 
 /**
  * Two entries of 누리유통 that one bank line of 300,000 pays (a batch), and a nameless line of 200,000
@@ -87,37 +45,12 @@ const SPLIT = {
 
 let syncs = 0;
 
-/** The tenant's bank lines as the sync stores them, and its ledger entries as the API imports them. */
-async function seed(tenant: string, txs: LedgerTransaction[], entries: object[]) {
-  await seedExternalSource(schema.db, tenant, { source: 'bank_sbx', kind: 'bank_sbx', connectionId: `conn_${tenant}`, enabled: true });
-  await upsertLedgerTransactions(schema.db, { tenant, source: 'bank_sbx', seenMarker: String(++syncs) }, txs);
-  if (entries.length === 0) return;
-  const imported = await request(t.app).post('/v1/accounting/ledger-entries').set(as(tenant)).send({ entries });
-  expect(imported.status).toBe(200);
-}
-
-/** POST recon/run, then polls the run until it ends; it must succeed. */
-async function runRecon(tenant: string) {
-  const accepted = await request(t.app).post('/v1/accounting/recon/run').set(as(tenant)).send({});
-  expect(accepted.status).toBe(202);
-  for (;;) {
-    const res = await request(t.app).get(accepted.headers.location as string).set(as(tenant));
-    if (res.body.status === 'succeeded') return res.body;
-    expect(res.body.status).not.toBe('failed');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-async function byTx(tenant: string, externalId: string): Promise<Suggestion> {
-  const res = await request(t.app).get('/v1/accounting/recon/suggestions?limit=200').set(as(tenant));
-  expect(res.status).toBe(200);
-  const found = (res.body.items as Suggestion[]).find((s) => s.transaction.external_id === externalId);
-  if (!found) throw new Error(`no suggestion for ${externalId}`);
-  return found;
-}
-
-const decide = (tenant: string, id: string, body: object) =>
-  request(t.app).post(`/v1/accounting/recon/suggestions/${id}/decision`).set({ ...as(tenant), 'Idempotency-Key': randomUUID() }).send(body);
+const recon = reconFixtures(() => ({ db: schema.db, t }), as);
+const { runRecon, byTx, decide } = recon;
+/** Each seed is a sync of its own. */
+const seed = (tenant: string, txs: LedgerTransaction[], entries: object[]) => recon.seed(tenant, txs, entries, String(++syncs));
+/** The tenant's audit events but the aliases its confirms teach (reconAliasLearning.test.ts). */
+const auditOf = async (tenant: string) => (await recon.storedAudit(tenant)).filter((e) => e.action !== 'recon_alias_learned');
 
 /** The tenant's confirmed matches as stored: each held entry with its match's lines. */
 async function holds(tenant: string) {
@@ -133,14 +66,6 @@ async function holds(tenant: string) {
 async function matchKeys(tenant: string): Promise<number> {
   const { rows } = await schema.db.query<{ n: number }>(`SELECT count(DISTINCT match_key)::int AS n FROM recon_entry_holds WHERE tenant = $1`, [tenant]);
   return rows[0]?.n ?? 0;
-}
-
-async function auditOf(tenant: string) {
-  const { rows } = await schema.db.query<{ action: string; subject_id: string; details: Record<string, unknown> }>(
-    `SELECT action, subject_id, details FROM audit_events WHERE tenant = $1 AND action <> 'recon_alias_learned' ORDER BY id`,
-    [tenant],
-  );
-  return rows;
 }
 
 beforeAll(async () => {

@@ -30,7 +30,9 @@ CREATE TABLE recon_matched_entries (
 );
 CREATE INDEX recon_matched_entries_line_idx ON recon_matched_entries (tenant, source, external_id);
 
--- The pairs confirmed so far, each a single match of its own.
+-- The pairs confirmed so far, each a single match of its own. Read across tenants whatever
+-- role runs the migration (recon_suggestions has row-level security forced since 012).
+SELECT set_config('accounting.all_tenants', 'on', true);
 INSERT INTO recon_entry_holds (tenant, entry_id, match_key, created_at)
 SELECT tenant, entry_id, 'suggestion:' || id, coalesce(decided_at, updated_at)
 FROM recon_suggestions WHERE decision = 'confirm' AND entry_id IS NOT NULL;

@@ -136,6 +136,19 @@ describe('amounts that differ', () => {
     expect(criterion(outcome, 'amount')).toBe('amount short by 1,000 KRW, accepted as a bank fee');
   });
 
+  it('never auto-matches a fee-short payment when two open invoices of the amount could be the one', () => {
+    const rules = parseReconRules({ ...DEFAULT_RECON_RULES, version: 'test/fees', feeRules: { KRW: { min: '500', max: '2000' } } });
+    const outcome = only({
+      transactions: [line({ amount: '998500', description: 'FB입금 한빛상사', bookedDate: '2026-03-09' })],
+      entries: [
+        entry({ amount: '1000000', memo: '용역매출 - 한빛상사', date: '2026-03-09' }),
+        entry({ id: 'le_2', amount: '1000000', memo: '용역매출 - 한빛상사', date: '2026-03-03' }),
+      ],
+      rules,
+    });
+    expect(outcome).toMatchObject({ status: 'suggested', rule: 'tie' });
+  });
+
   it('never accepts a fee on money out, or one outside the range', () => {
     const rules = parseReconRules({ ...DEFAULT_RECON_RULES, version: 'test/fees', feeRules: { KRW: { min: '500', max: '2000' } } });
     const outgoing = only({ transactions: [line({ amount: '-999000', reference: 'INV-1-77' })], entries: [entry({ amount: '-1000000', reference: 'INV-1-77' })], rules });
@@ -152,6 +165,15 @@ describe('ties and unique amounts', () => {
     });
     expect(outcome).toMatchObject({ status: 'suggested', rule: 'tie' });
     expect(outcome.candidates.map((candidate) => candidate.entryId).sort()).toEqual(['le_1', 'le_2']);
+  });
+
+  it('does not count an invoice a person already confirmed elsewhere as a twin', () => {
+    const outcome = only({
+      transactions: [line({ description: 'FB출금 누리유통', bookedDate: '2026-03-13' })],
+      entries: [entry({ memo: '누리유통', date: '2026-03-09' }), entry({ id: 'le_2', memo: '누리유통', date: '2026-03-12' })],
+      takenEntryIds: new Set(['le_1']),
+    });
+    expect(outcome).toMatchObject({ status: 'matched', entryId: 'le_2' });
   });
 
   it('matches a nameless card payment to the only open entry of its amount and day', () => {
@@ -198,6 +220,15 @@ describe('groups', () => {
       ['suggested', 'group', ['bt_2']],
       ['suggested', 'group', ['bt_1']],
     ]);
+  });
+
+  it('never groups an entry a line outside the run holds by an auto-match', () => {
+    const outcome = only({
+      transactions: [line({ amount: '-300000', description: 'FB출금 누리유통', bookedDate: '2026-03-12' })],
+      entries: [entry({ id: 'le_1', amount: '-100000', memo: '상품매입 - 누리유통' }), entry({ id: 'le_2', amount: '-200000', memo: '상품매입 - 누리유통' })],
+      matchedElsewhereEntryIds: new Set(['le_1']),
+    });
+    expect(outcome.rule).not.toBe('group');
   });
 
   it('never groups entries of another counterparty', () => {

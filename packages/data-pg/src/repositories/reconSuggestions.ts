@@ -185,10 +185,36 @@ export async function confirmedEntryIdsWithin(db: Queryable, tenant: string, int
     const { rows } = await db.query<{ entry_id: string }>(
       `SELECT h.entry_id FROM recon_entry_holds h
        JOIN ledger_entries e ON e.tenant = h.tenant AND e.entry_id = h.entry_id
-       WHERE h.tenant = $1 AND e.entry_date BETWEEN $2::date AND $3::date`,
+       WHERE h.tenant = $1 AND e.entry_date BETWEEN $2::date AND $3::date
+       UNION
+       -- A confirm written by the release before 014 (its pods serve during a rolling upgrade) holds no row.
+       SELECT s.entry_id FROM recon_suggestions s
+       JOIN ledger_entries e ON e.tenant = s.tenant AND e.entry_id = s.entry_id
+       WHERE s.tenant = $1 AND s.decision = 'confirm' AND e.entry_date BETWEEN $2::date AND $3::date`,
       [tenant, interval.from, interval.to],
     );
     return rows.map((row) => row.entry_id);
+  });
+}
+
+/**
+ * Entries dated within `interval` that a run auto-matched (no decision yet), with their lines:
+ * a run that does not decide those lines again leaves them held (no group of another line
+ * takes them).
+ */
+export async function autoMatchedEntriesWithin(
+  db: Queryable,
+  tenant: string,
+  interval: DateInterval,
+): Promise<{ entry_id: string; source: string; external_id: string }[]> {
+  return inTenant(db, tenant, async (db) => {
+    const { rows } = await db.query<{ entry_id: string; source: string; external_id: string }>(
+      `SELECT s.entry_id, s.source, s.external_id FROM recon_suggestions s
+       JOIN ledger_entries e ON e.tenant = s.tenant AND e.entry_id = s.entry_id
+       WHERE s.tenant = $1 AND s.status = 'matched' AND s.decision IS NULL AND e.entry_date BETWEEN $2::date AND $3::date`,
+      [tenant, interval.from, interval.to],
+    );
+    return rows;
   });
 }
 
@@ -373,8 +399,10 @@ export async function findSuggestionForUpdate(db: Queryable, tenant: string, id:
 /**
  * Takes the lock of decisions on `entryId` for the current transaction, waiting for the
  * decision that holds it: confirms of one entry run one at a time. Take it before locking any
- * suggestion, so that a confirm that takes the entry from another line never deadlocks with one
- * confirming that line. Scoped by schema, like every advisory lock here.
+ * suggestion, so that a confirm that takes the entry from another line does not deadlock with
+ * one confirming that line. Two confirms that each take the other's entry (a swap) can still
+ * deadlock; PostgreSQL ends one and the API answers it 503 `DATABASE_UNAVAILABLE`, safe to
+ * retry. Scoped by schema, like every advisory lock here.
  */
 export async function lockEntryDecisions(tx: Queryable, tenant: string, entryId: string): Promise<void> {
   await tx.query(`SELECT pg_advisory_xact_lock(hashtext('recon_entry'), hashtext(current_schema() || ':' || $1 || ':' || $2))`, [tenant, entryId]);
@@ -392,7 +420,10 @@ export async function findEntryMatchForUpdate(db: Queryable, tenant: string, ent
          AND ((s.decision = 'confirm' AND EXISTS (
                 SELECT 1 FROM recon_matched_entries m
                 WHERE m.tenant = s.tenant AND m.entry_id = $2 AND m.source = s.source AND m.external_id = s.external_id))
-              OR (s.entry_id = $2 AND s.status = 'matched' AND s.decision IS NULL))
+              OR (s.entry_id = $2 AND s.status = 'matched' AND s.decision IS NULL)
+              -- A confirm written by the release before 014, which holds no row.
+              OR (s.entry_id = $2 AND s.decision = 'confirm' AND NOT EXISTS (
+                SELECT 1 FROM recon_matched_entries m WHERE m.tenant = s.tenant AND m.source = s.source AND m.external_id = s.external_id)))
        ORDER BY s.id FOR UPDATE OF s`,
       [tenant, entryId, exceptId],
     );

@@ -128,7 +128,7 @@ export function findSplits(lines: readonly OpenLine[], rules: ReconRules, exclud
   const linesByEntry = new Map<PreparedEntry, OpenLine[]>();
   for (const line of lines) {
     for (const entry of line.parts.larger) {
-      if (excluded(entry.id) || entry.day > line.tx.day + rules.dateSearchDays) continue;
+      if (excluded(entry.id)) continue;
       const list = linesByEntry.get(entry);
       if (list) list.push(line);
       else linesByEntry.set(entry, [line]);

@@ -9,7 +9,7 @@ export {
   type ReconRuleId,
   type TracedReconciliation,
 } from './reconcile.js';
-export { aliasNameKey } from './textEvidence.js';
+export { aliasNameKey, sideAliasKey } from './textEvidence.js';
 export { parseReconRules, reconEntryWindowDays } from './rules.js';
 export { currencyMinorUnits, formatMoney, parseMoney, type Money } from './money.js';
 export {

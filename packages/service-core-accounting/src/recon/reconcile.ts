@@ -139,7 +139,7 @@ function decideAll(input: ReconInput): { rules: ReconRules; drafts: Draft[]; tak
     for (const draft of again) decide(draft, rules, taken, wonBy, wonByReference);
     resolveClaims(again, rules, wonBy, wonByReference, contested);
   }
-  assignGroups(drafts, rules, taken, wonBy);
+  assignGroups(drafts, rules, (entryId) => taken.has(entryId) || wonBy.has(entryId) || (input.matchedElsewhereEntryIds?.has(entryId) ?? false));
   return { rules, drafts, taken, wonBy };
 }
 
@@ -150,15 +150,10 @@ const GROUP_OUTRANKS: ReadonlySet<ReconRuleId> = new Set(['no_candidate', 'below
 
 /**
  * Suggests lines left open (unmatched, or suggested on weak or differing evidence) as a batch
- * or a split (`findBatch`, `findSplits`) over entries no line matched.
+ * or a split (`findBatch`, `findSplits`) over entries not `excluded`: confirmed, matched in this
+ * run, or held by an auto-match of a line outside the run.
  */
-function assignGroups(
-  drafts: readonly Draft[],
-  rules: ReconRules,
-  taken: ReadonlySet<string>,
-  wonBy: ReadonlyMap<string, string>,
-): void {
-  const excluded = (entryId: string): boolean => taken.has(entryId) || wonBy.has(entryId);
+function assignGroups(drafts: readonly Draft[], rules: ReconRules, excluded: (entryId: string) => boolean): void {
   const open: (Draft & { prepared: PreparedTransaction })[] = [];
   for (const draft of drafts) {
     const { prepared, decision } = draft;
@@ -294,7 +289,9 @@ function decide(
   const prepared = draft.prepared;
   if (!prepared) return;
   const available = draft.scored.filter((pair) => !isTakenByOther(pair.entry.id, draft.tx.id, wonBy));
-  const rivals = draft.scored.filter((pair) => !isTakenByOther(pair.entry.id, draft.tx.id, wonBy) || !wonByReference.has(pair.entry.id));
+  const rivals = draft.scored.filter(
+    (pair) => !taken.has(pair.entry.id) && (!isTakenByOther(pair.entry.id, draft.tx.id, wonBy) || !wonByReference.has(pair.entry.id)),
+  );
   draft.passedOver = draft.scored
     .filter((pair) => !available.includes(pair) && atLeast(pair.confidence, rules.suggestThreshold))
     .map((pair) => ({ entryId: pair.entry.id, transactionId: wonBy.get(pair.entry.id) ?? '' }));
@@ -313,7 +310,7 @@ function decide(
   if (!best) {
     return decision(final('unmatched', 'no_candidate', null, () => rationales.weakCandidates(strongest, rules.suggestThreshold)));
   }
-  if (best.amountDifference.units !== 0n && !best.fee) {
+  if (!settlesAmount(best)) {
     return decision(final('suggested', 'amount_differs', best, (evidence) => rationales.amountDiffers(evidence, best.confidence)));
   }
   const unique = !atLeast(best.confidence, rules.autoMatchThreshold) && isOnlyOpenAmount(best, available, draft.parts, rules);
@@ -358,13 +355,16 @@ function decide(
  * else has them.
  */
 function isOnlyOpenAmount(best: ScoredPair, available: readonly ScoredPair[], parts: () => GroupParts, rules: ReconRules): boolean {
-  if (best.amountDifference.units !== 0n || best.currency < 1 || best.reference.state === 'conflict') return false;
+  if (!settlesAmount(best) || best.currency < 1 || best.reference.state === 'conflict') return false;
   if (best.businessShift > rules.dateWindowDays || best.businessShift < -1) return false;
-  if (available.some((other) => other !== best && other.amountDifference.units === 0n)) return false;
+  if (available.some((other) => other !== best && settlesAmount(other))) return false;
   // The line names a counterparty whose entries are of other amounts: not a nameless payment.
   const { smaller, larger } = parts();
   return smaller.length === 0 && larger.length === 0;
 }
+
+/** Whether the line pays exactly the entry's amount, or all but a fee the tenant's rule accepts. */
+const settlesAmount = (pair: ScoredPair): boolean => pair.amountDifference.units === 0n || pair.fee !== null;
 
 /**
  * Another candidate the date alone would have to pick against: of exactly the line's amount
@@ -374,10 +374,10 @@ function isOnlyOpenAmount(best: ScoredPair, available: readonly ScoredPair[], pa
  */
 function identityTwin(best: ScoredPair, available: readonly ScoredPair[], rules: ReconRules): ScoredPair | null {
   const inWindow = (pair: ScoredPair): boolean => Math.abs(pair.businessShift) <= rules.dateWindowDays;
-  if (best.amountDifference.units !== 0n || !inWindow(best)) return null;
+  if (!settlesAmount(best) || !inWindow(best)) return null;
   for (const other of available) {
     // An entry dated days after the payment is not one it could have paid.
-    if (other === best || other.amountDifference.units !== 0n || other.currency < 1 || !inWindow(other) || other.businessShift < -1) continue;
+    if (other === best || !settlesAmount(other) || other.currency < 1 || !inWindow(other) || other.businessShift < -1) continue;
     if (best.reference.state === 'match' && other.reference.state !== 'match') continue;
     if (other.identity >= best.identity - rules.tieIdentityMargin - EPSILON) return other;
   }
@@ -442,16 +442,7 @@ function toOutcome(draft: Draft, rules: ReconRules, taken: ReadonlySet<string>, 
   const { tx, prepared, decision } = draft;
   if (decision.kind !== 'final') throw new Error(`transaction ${tx.id} has an unresolved claim`);
   if (prepared && draft.group) return groupOutcome(draft, prepared, draft.group, rules, taken, wonBy);
-  const candidates: ReconCandidate[] = prepared
-    ? draft.shown.map((pair) => ({
-        entryId: pair.entry.id,
-        confidence: pair.confidence,
-        tier: pair.tier,
-        criteria: describeCriteria(prepared, pair, rules),
-        taken: taken.has(pair.entry.id) || (wonBy.get(pair.entry.id) ?? tx.id) !== tx.id,
-        ...(pair.fee ? { fee: toDecimalString(pair.fee, prepared.currency) } : {}),
-      }))
-    : [];
+  const candidates: ReconCandidate[] = prepared ? draft.shown.map((pair) => candidateOf(prepared, pair, rules, taken, wonBy)) : [];
   const chosen = decision.chosen;
   const chosenCandidate = chosen ? candidates.find((candidate) => candidate.entryId === chosen.entry.id) : undefined;
   const criteria = chosenCandidate ? chosenCandidate.criteria.map((criterion) => ({ ...criterion })) : [];
@@ -468,6 +459,24 @@ function toOutcome(draft: Draft, rules: ReconRules, taken: ReadonlySet<string>, 
   };
 }
 
+/** A shown pair as the outcome carries it: criteria, `taken` (confirmed or matched elsewhere in this run), the accepted fee. */
+function candidateOf(
+  tx: PreparedTransaction,
+  pair: ScoredPair,
+  rules: ReconRules,
+  taken: ReadonlySet<string>,
+  wonBy: ReadonlyMap<string, string>,
+): ReconCandidate {
+  return {
+    entryId: pair.entry.id,
+    confidence: pair.confidence,
+    tier: pair.tier,
+    criteria: describeCriteria(tx, pair, rules),
+    taken: taken.has(pair.entry.id) || isTakenByOther(pair.entry.id, tx.id, wonBy),
+    ...(pair.fee ? { fee: toDecimalString(pair.fee, tx.currency) } : {}),
+  };
+}
+
 /** The outcome of a line suggested as a batch or split: the group first, then up to two single candidates. */
 function groupOutcome(
   draft: Draft,
@@ -478,13 +487,7 @@ function groupOutcome(
   wonBy: ReadonlyMap<string, string>,
 ): ReconOutcome {
   const candidate = groupCandidate(tx, group, rules);
-  const singles: ReconCandidate[] = draft.shown.slice(0, SHOWN_CANDIDATES - 1).map((pair) => ({
-    entryId: pair.entry.id,
-    confidence: pair.confidence,
-    tier: pair.tier,
-    criteria: describeCriteria(tx, pair, rules),
-    taken: taken.has(pair.entry.id) || (wonBy.get(pair.entry.id) ?? tx.id) !== tx.id,
-  }));
+  const singles = draft.shown.slice(0, SHOWN_CANDIDATES - 1).map((pair) => candidateOf(tx, pair, rules, taken, wonBy));
   return {
     transactionId: tx.id,
     status: 'suggested',

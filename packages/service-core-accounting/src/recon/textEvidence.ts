@@ -156,6 +156,14 @@ export function aliasNameKey(text: string): string {
 }
 
 /**
+ * The alias key of one side: of its counterparty, else of its free text (description or memo).
+ * What a line is looked up by (`TextFeatures.aliasKey`) and what a confirm learns.
+ */
+export function sideAliasKey(counterparty: string | null, text: string): string {
+  return aliasNameKey(counterparty ?? text);
+}
+
+/**
  * What the engine reads of one side's texts. Small arrays rather than sets and maps: a side has
  * a handful of words and references, and 100,000 sides must not cost 400,000 collections.
  */
@@ -174,13 +182,13 @@ export interface TextFeatures {
   lastWords: string[];
   /** Runs of adjacent words of one script, joined, for names spaced or written differently (`compareRuns`); shared, never changed. */
   runs: readonly WordRun[];
-  /** `aliasNameKey` of the name: of the counterparty, or of the free text when there is none. */
+  /** `sideAliasKey`: of the counterparty, or of the free text when there is none. */
   aliasKey: string;
   /** `aliasNameKey` of the free text. */
   textKey: string;
 }
 
-/** One to three adjacent words of one script, joined ("hanbitsangsa" of "HANBIT SANGSA"), with its sound skeleton. */
+/** One or two adjacent words of one script, joined ("hanbitsangsa" of "HANBIT SANGSA"), with its sound skeleton. */
 export interface WordRun {
   text: string;
   sound: string;

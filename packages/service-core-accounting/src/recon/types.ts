@@ -164,6 +164,8 @@ export interface ReconInput {
   entries: readonly ReconLedgerEntry[];
   /** Entry ids already confirmed (by a person or an earlier auto-match) for other transactions: never auto-matched again. */
   takenEntryIds?: ReadonlySet<string>;
+  /** Entries auto-matched to lines outside this input (a run keeps their stored match): never part of a group. */
+  matchedElsewhereEntryIds?: ReadonlySet<string>;
   /** Pairs a person declined: never suggested again. Keyed `${transactionId}|${entryId}`. */
   declinedPairs?: ReadonlySet<string>;
   /** The tenant's learned counterparty aliases. */

@@ -33,6 +33,8 @@ export interface EngineSession {
   lines(rows: readonly ReconLineRow[]): Promise<void>;
   entries(rows: readonly LedgerEntry[]): Promise<void>;
   taken(entryIds: readonly string[]): Promise<void>;
+  /** Entries stored suggestions auto-matched, with their lines (`autoMatchedEntriesWithin`). */
+  matched(rows: readonly { entry_id: string; source: string; external_id: string }[]): Promise<void>;
   declined(pairs: readonly DeclinedPairRow[]): Promise<void>;
   /** The tenant's learned counterparty aliases; send them before the first `score`. */
   aliases(aliases: readonly ReconAlias[]): Promise<void>;
@@ -87,6 +89,7 @@ export class ReconEngine {
     lines: async (lines) => void (await this.request({ kind: 'lines', lines })),
     entries: async (entries) => void (await this.request({ kind: 'entries', entries })),
     taken: async (entryIds) => void (await this.request({ kind: 'taken', entryIds })),
+    matched: async (rows) => void (await this.request({ kind: 'matched', rows })),
     declined: async (pairs) => void (await this.request({ kind: 'declined', pairs })),
     aliases: async (aliases) => void (await this.request({ kind: 'aliases', aliases })),
     score: async () => (await this.request({ kind: 'score' })) as CandidateTrace[],

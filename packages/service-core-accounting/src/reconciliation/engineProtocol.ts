@@ -30,6 +30,8 @@ export type EngineRequest =
   | { kind: 'lines'; lines: readonly ReconLineRow[] }
   | { kind: 'entries'; entries: readonly LedgerEntry[] }
   | { kind: 'taken'; entryIds: readonly string[] }
+  /** Entries stored suggestions auto-matched, with their lines: no group of another line takes them. */
+  | { kind: 'matched'; rows: readonly { entry_id: string; source: string; external_id: string }[] }
   | { kind: 'declined'; pairs: readonly DeclinedPairRow[] }
   | { kind: 'aliases'; aliases: readonly ReconAlias[] }
   /** Answers the `CandidateTrace` of each line added since the last `score`. */

@@ -4,7 +4,7 @@
 import { parentPort } from 'node:worker_threads';
 import type { LedgerEntry, ReconLineRow, SuggestionWrite } from '@accounting/data-pg';
 import { candidateTraces, reconcileTraced, type CandidateTrace } from '../recon/reconcile.js';
-import { aliasNameKey } from '../recon/textEvidence.js';
+import { sideAliasKey } from '../recon/textEvidence.js';
 import type { ReconAlias, ReconBankTransaction, ReconLedgerEntry, ReconOutcome, ReconRules } from '../recon/types.js';
 import { reconTransactionId, type EngineReply, type EngineRequest, type EngineRunCounts } from './engineProtocol.js';
 
@@ -14,6 +14,8 @@ interface Session {
   transactions: ReconBankTransaction[];
   entries: ReconLedgerEntry[];
   taken: Set<string>;
+  /** Entries stored suggestions auto-matched, by the line that holds each. */
+  matchedBy: Map<string, string>;
   declined: Set<string>;
   aliases: ReconAlias[];
   /** Lines before this index were already scored. */
@@ -55,7 +57,7 @@ const toEntry = (entry: LedgerEntry): ReconLedgerEntry => ({
 function handle(request: EngineRequest): unknown {
   switch (request.kind) {
     case 'begin':
-      session = { rules: request.rules, lines: [], transactions: [], entries: [], taken: new Set(), declined: new Set(), aliases: [], scoredUpTo: 0, outcomes: [], traces: [] };
+      session = { rules: request.rules, lines: [], transactions: [], entries: [], taken: new Set(), matchedBy: new Map(), declined: new Set(), aliases: [], scoredUpTo: 0, outcomes: [], traces: [] };
       return null;
     case 'lines': {
       const s = current();
@@ -73,6 +75,9 @@ function handle(request: EngineRequest): unknown {
     case 'taken':
       for (const id of request.entryIds) current().taken.add(id);
       return null;
+    case 'matched':
+      for (const row of request.rows) current().matchedBy.set(row.entry_id, reconTransactionId(row.source, row.external_id));
+      return null;
     case 'declined':
       for (const pair of request.pairs) current().declined.add(`${reconTransactionId(pair.source, pair.external_id)}|${pair.entry_id}`);
       return null;
@@ -87,10 +92,14 @@ function handle(request: EngineRequest): unknown {
     }
     case 'reconcile': {
       const s = current();
+      // Lines of the run decide again; an entry a line outside it holds stays held.
+      const inRun = new Set(s.transactions.map((tx) => tx.id));
+      const matchedElsewhere = new Set([...s.matchedBy].filter(([, holder]) => !inRun.has(holder)).map(([entryId]) => entryId));
       const traced = reconcileTraced({
         transactions: s.transactions,
         entries: s.entries,
         takenEntryIds: s.taken,
+        matchedElsewhereEntryIds: matchedElsewhere,
         declinedPairs: s.declined,
         aliases: s.aliases,
         rules: s.rules,
@@ -122,8 +131,7 @@ function handle(request: EngineRequest): unknown {
           scored: s.traces[i]?.scored ?? [],
           claimable: s.traces[i]?.claimable ?? [],
           seen: line.seen,
-          // The key the engine looks the line's aliases up by (`TextFeatures.aliasKey`).
-          alias_key: aliasNameKey(line.counterparty ?? line.description) || null,
+          alias_key: sideAliasKey(line.counterparty, line.description) || null,
         });
       }
       return JSON.stringify(writes);

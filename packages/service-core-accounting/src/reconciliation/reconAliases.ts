@@ -11,23 +11,19 @@ import {
 import type { Actor } from '../audit/manualReview.js';
 import { recordAuditEvent } from '../audit/recordAuditEvent.js';
 import { NotFoundError } from '../errors.js';
-import { aliasNameKey } from '../recon/index.js';
+import { sideAliasKey } from '../recon/index.js';
 
 /** The longest alias name stored (migration 013); a longer key is not learned. */
 const MAX_ALIAS_NAME = 400;
 
 const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
 
-/** The alias key of a name: the first text that is not null, reduced by `aliasNameKey`. */
-function nameKey(name: string | null, fallback: string | null): string {
-  return aliasNameKey(name ?? fallback ?? '');
-}
 
 /**
  * Learns the counterparty alias a person's confirmation of `suggestion`'s line with `entryId`
  * shows (docs/RECON.md "Aliases"), inside the caller's transaction: the line's name (its
  * counterparty, else its description) with the entry's (its counterparty, else its memo), both
- * as `aliasNameKey`s. Learns nothing when either key is empty or too long, or both are equal
+ * as `sideAliasKey`s. Learns nothing when either key is empty or too long, or both are equal
  * (the engine already sees that), or the tenant knew the pair. A new alias is a
  * `recon_alias_learned` audit event, and marks the lines named `bankName` for the next run
  * (`markLinesNamed`). Answers the new alias, else null.
@@ -36,8 +32,8 @@ export async function learnAliasFromConfirmation(tx: Queryable, actor: Actor, su
   const line = suggestion.transaction;
   const entry = suggestion.entry?.entry_id === entryId ? suggestion.entry : await findLedgerEntry(tx, actor.tenant, entryId);
   if (!entry) return null;
-  const bankName = nameKey(text(line.counterparty), text(line.description));
-  const ledgerName = nameKey(text(entry.counterparty), text(entry.memo));
+  const bankName = sideAliasKey(text(line.counterparty), text(line.description) ?? '');
+  const ledgerName = sideAliasKey(text(entry.counterparty), text(entry.memo) ?? '');
   if (!bankName || !ledgerName || bankName === ledgerName || bankName.length > MAX_ALIAS_NAME || ledgerName.length > MAX_ALIAS_NAME) return null;
   const externalId = String(line.external_id);
   const alias = await learnReconAlias(tx, actor.tenant, {

@@ -1,5 +1,6 @@
 import {
   completeReconPass,
+  autoMatchedEntriesWithin,
   confirmedEntryIdsWithin,
   declinedPairs,
   declinedPairsOf,
@@ -60,7 +61,11 @@ export function rulesForTenant(overrides: TenantReconOverrides, tenant: string):
     holidays: { ...DEFAULT_RECON_RULES.holidays, ...holidays },
     feeRules: { ...DEFAULT_RECON_RULES.feeRules, ...feeRules },
   };
-  const canonical = JSON.stringify(Object.entries(changed).map(([key, value]) => [key, Object.entries(value).sort()]));
+  // Sorted at every level (holiday lists too), so the same overrides always give the same version.
+  const sortedValue = (value: unknown): unknown => (Array.isArray(value) ? [...(value as string[])].sort() : value);
+  const canonical = JSON.stringify(
+    Object.entries(changed).map(([key, value]) => [key, Object.entries(value).sort().map(([name, item]) => [name, sortedValue(item)])]),
+  );
   const digest = createHash('sha256').update(canonical).digest('hex').slice(0, 8);
   return parseReconRules({ ...DEFAULT_RECON_RULES, ...changed, version: `${DEFAULT_RECON_RULES.version}+tenant:${digest}` });
 }
@@ -241,6 +246,7 @@ export async function reconcileTenant(db: Db, engine: ReconEngine, options: Reco
               after = page.next;
             }
             await job.taken(await confirmedEntryIdsWithin(db, tenant, interval));
+            await job.matched(await autoMatchedEntriesWithin(db, tenant, interval));
           }
         };
         /** Adds the lines whose stored `column` meets `entryIds`, then those theirs meet, until none is left. */

@@ -16,7 +16,7 @@ import {
   truncateBytes,
   type MerchantSpec,
 } from './koreanNames.js';
-import { Random } from './seededRandom.js';
+import { Random } from '../recon/seededRandom.js';
 import { labelLines, type EntryDraft, type LineDraft, type Party, type Reference } from './statementLabels.js';
 
 export { KRW_AUTO_MATCH_LIMIT } from './statementLabels.js';

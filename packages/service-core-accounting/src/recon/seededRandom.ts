@@ -1,4 +1,4 @@
-/** mulberry32: a small, fast, seeded 32-bit PRNG; the only source of chance of the test data. */
+/** mulberry32: a small, fast, seeded 32-bit PRNG; the only source of chance of the test data sets. */
 export function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
@@ -10,10 +10,14 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
+/** Seeded choices for the data set generators (`generateLabelledDataset`, `generateKoreanStatements`). */
 export class Random {
   private readonly next: () => number;
   constructor(seed: number) {
     this.next = mulberry32(seed);
+  }
+  float(): number {
+    return this.next();
   }
   chance(probability: number): boolean {
     return this.next() < probability;
@@ -28,12 +32,30 @@ export class Random {
     return item;
   }
   weighted<T>(items: readonly (readonly [T, number])[]): T {
-    let roll = this.next() * items.reduce((sum, [, weight]) => sum + weight, 0);
+    const total = items.reduce((sum, [, weight]) => sum + weight, 0);
+    let roll = this.next() * total;
     for (const [item, weight] of items) {
       roll -= weight;
       if (roll < 0) return item;
     }
     return items[items.length - 1]![0];
+  }
+  /** A picker of `items` by weight, for long lists: cumulative weights and a binary search. */
+  weightedPicker<T>(items: readonly (readonly [T, number])[]): () => T {
+    const cumulative: number[] = [];
+    let total = 0;
+    for (const [, weight] of items) cumulative.push((total += weight));
+    return () => {
+      const roll = this.next() * total;
+      let low = 0;
+      let high = cumulative.length - 1;
+      while (low < high) {
+        const mid = (low + high) >>> 1;
+        if (cumulative[mid]! <= roll) low = mid + 1;
+        else high = mid;
+      }
+      return items[low]![0];
+    };
   }
   /** Log-uniform in [min, max], rounded to `step`. */
   amount(min: number, max: number, step: number): number {
