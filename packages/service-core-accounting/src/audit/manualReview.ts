@@ -1,5 +1,5 @@
 import type { AuditEvent, Queryable } from '@accounting/data-pg';
-import { recordAuditEvent } from './recordAuditEvent.js';
+import { recordActorEvent } from './recordAuditEvent.js';
 
 /** Who is acting, as the policy bridge resolved it. */
 export interface Actor {
@@ -20,9 +20,7 @@ export interface ManualReviewRequest {
 
 /** Records a HUD manual-review request as one `manual_review_request` audit event. */
 export function requestManualReview(db: Queryable, actor: Actor, input: ManualReviewRequest): Promise<AuditEvent> {
-  return recordAuditEvent(db, actor.tenant, {
-    actorRole: actor.role,
-    actorId: actor.userId ?? null,
+  return recordActorEvent(db, actor, {
     action: 'manual_review_request',
     subjectType: input.subjectType,
     subjectId: input.subjectId,
@@ -32,6 +30,5 @@ export function requestManualReview(db: Queryable, actor: Actor, input: ManualRe
       ...(input.note !== undefined ? { note: input.note } : {}),
       ...(input.clientTs !== undefined ? { client_ts: input.clientTs } : {}),
     },
-    requestId: actor.requestId ?? null,
   });
 }

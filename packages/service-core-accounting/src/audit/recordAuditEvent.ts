@@ -1,4 +1,5 @@
 import { appendAuditEvent, enqueueFeedback, type AuditEvent, type NewAuditEvent, type Queryable } from '@accounting/data-pg';
+import type { Actor } from './manualReview.js';
 
 /**
  * The failure cases the feedback loop reports (seeds section 7): failed syncs, manual reviews,
@@ -20,4 +21,13 @@ export async function recordAuditEvent(tx: Queryable, tenant: string, event: New
     await enqueueFeedback(tx, tenant, { auditEventId: stored.id, action: stored.action, subjectId: stored.subject_id, summary: stored.summary });
   }
   return stored;
+}
+
+/** `recordAuditEvent` for what an actor did: the event carries the actor's tenant, role, user id and request id. */
+export function recordActorEvent(
+  tx: Queryable,
+  actor: Actor,
+  event: Omit<NewAuditEvent, 'actorRole' | 'actorId' | 'requestId'>,
+): Promise<AuditEvent> {
+  return recordAuditEvent(tx, actor.tenant, { ...event, actorRole: actor.role, actorId: actor.userId ?? null, requestId: actor.requestId ?? null });
 }

@@ -3,7 +3,7 @@ import type { Writable } from 'node:stream';
 import { z } from 'zod';
 import { findExportCreatedEvent, readAuditChainHead, readAuditClock, readAuditExportBatches, type Queryable } from '@accounting/data-pg';
 import type { Actor } from '../audit/manualReview.js';
-import { recordAuditEvent } from '../audit/recordAuditEvent.js';
+import { recordActorEvent } from '../audit/recordAuditEvent.js';
 import { NotFoundError } from '../errors.js';
 import { AUDIT_EXPORT_FORMATS, AUDIT_EXPORT_SERIALIZERS, type AuditExportFormat } from './auditExportFormats.js';
 import { sha256Of, type ExportKeyring } from './exportSigning.js';
@@ -133,15 +133,12 @@ export async function startAuditExport(
   const range = { from: request.from ?? null, to: request.to ?? null, as_of: asOf };
 
   const record = (action: 'export_created' | 'export_aborted', summary: string, details: Record<string, unknown>) =>
-    recordAuditEvent(db, actor.tenant, {
-      actorRole: actor.role,
-      actorId: actor.userId ?? null,
+    recordActorEvent(db, actor, {
       action,
       subjectType: 'audit_export',
       subjectId: exportId,
       summary,
       details,
-      requestId: actor.requestId ?? null,
     });
 
   return {

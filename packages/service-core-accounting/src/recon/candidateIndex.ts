@@ -9,7 +9,7 @@ import {
 } from './money.js';
 import { calendarOf } from './businessDays.js';
 import { reconEntryWindowDays } from './rules.js';
-import { extractTextFeatures, type TextFeatures, type WordWeight } from './textEvidence.js';
+import { extractTextFeatures, type TextFeatures, type WordRun, type WordWeight } from './textEvidence.js';
 import type { ReconBankTransaction, ReconLedgerEntry, ReconRules } from './types.js';
 
 /** Days since 1970-01-01 of a valid YYYY-MM-DD, else null. */
@@ -91,6 +91,13 @@ const MAX_NEARBY = 80;
 /** Shorter sounds are not indexed: too many names share them. */
 const MIN_INDEXED_SOUND = 5;
 
+/** The distinct sounds of a side's runs long enough to index (`MIN_INDEXED_SOUND`). */
+function indexedSounds(runs: readonly WordRun[]): string[] {
+  const sounds: string[] = [];
+  for (const run of runs) if (run.sound.length >= MIN_INDEXED_SOUND && !sounds.includes(run.sound)) sounds.push(run.sound);
+  return sounds;
+}
+
 /**
  * The stems of words, for finding names cut short: the first two Hangul syllables, the first
  * four Latin letters (a shorter word is its own stem). Distinct.
@@ -160,11 +167,7 @@ export class CandidateIndex {
       push(this.byAmount, this.amountKey(entry.currency, entry.sign, this.bucketOf(entry)), entry);
       for (const key of entry.text.referenceKeys) push(this.byReference, key, entry);
       for (const word of entry.text.words) push(this.byWord, word, entry);
-      const runs = entry.text.runs;
-      for (let i = 0; i < runs.length; i++) {
-        const sound = runs[i]!.sound;
-        if (sound.length >= MIN_INDEXED_SOUND && !runs.slice(0, i).some((run) => run.sound === sound)) push(this.bySound, sound, entry);
-      }
+      for (const sound of indexedSounds(entry.text.runs)) push(this.bySound, sound, entry);
       for (const stem of stemsOf(entry.text.words)) push(this.byStem, stem, entry);
     }
     this.seen = new Int32Array(entries.length);
@@ -268,7 +271,7 @@ export class CandidateIndex {
     };
     for (const key of tx.text.referenceKeys) takeFrom(this.byReference.get(key));
     for (const stem of stemsOf(tx.text.words)) takeFrom(this.byStem.get(stem));
-    for (const run of tx.text.runs) if (run.sound.length >= MIN_INDEXED_SOUND) takeFrom(this.bySound.get(run.sound));
+    for (const sound of indexedSounds(tx.text.runs)) takeFrom(this.bySound.get(sound));
     return found;
   }
 
@@ -312,9 +315,7 @@ export class CandidateIndex {
     for (const word of tx.text.words) {
       takeWithin(this.byWord.get(word), rules.fuzzyDateWindowDays, rules.maxWordPostings);
     }
-    for (const run of tx.text.runs) {
-      if (run.sound.length >= MIN_INDEXED_SOUND) takeWithin(this.bySound.get(run.sound), rules.fuzzyDateWindowDays, rules.maxWordPostings);
-    }
+    for (const sound of indexedSounds(tx.text.runs)) takeWithin(this.bySound.get(sound), rules.fuzzyDateWindowDays, rules.maxWordPostings);
     return found;
   }
 }

@@ -15,7 +15,7 @@ import {
   type SuggestionView,
 } from '@accounting/data-pg';
 import type { Actor } from '../audit/manualReview.js';
-import { recordAuditEvent } from '../audit/recordAuditEvent.js';
+import { recordActorEvent } from '../audit/recordAuditEvent.js';
 import { ConflictError, NotFoundError, UnprocessableError } from '../errors.js';
 import { reconTransactionId } from './engineProtocol.js';
 import { learnAliasFromConfirmation } from './reconAliases.js';
@@ -192,9 +192,7 @@ async function undoMatch(
     const undone = replacedOutcome(line, entryId, taken, by.externalId);
     await undoSuggestionMatch(tx, actor.tenant, line.id, undone);
     const lineExternalId = String(line.transaction.external_id);
-    await recordAuditEvent(tx, actor.tenant, {
-      actorRole: actor.role,
-      actorId: actor.userId ?? null,
+    await recordActorEvent(tx, actor, {
       action: 'recon_match_replaced',
       subjectType: 'bank_transaction',
       subjectId: lineExternalId,
@@ -208,7 +206,6 @@ async function undoMatch(
         replaced_by: { suggestion_id: by.suggestionId, external_id: by.externalId },
         ...(wasGroup ? { released: { entry_ids: released.entryIds, transaction_ids: releasedIds } } : {}),
       },
-      requestId: actor.requestId ?? null,
     });
   }
   return lines;
@@ -279,9 +276,7 @@ async function confirmGroup(tx: Queryable, actor: Actor, suggestionId: string, i
   const groupDetails = { kind: group.kind, entry_ids: group.entryIds, transaction_ids: group.transactionIds };
   for (const line of lines) {
     const lineExternalId = String(line.transaction.external_id);
-    await recordAuditEvent(tx, actor.tenant, {
-      actorRole: actor.role,
-      actorId: actor.userId ?? null,
+    await recordActorEvent(tx, actor, {
       action: 'recon_decision',
       subjectType: 'bank_transaction',
       subjectId: lineExternalId,
@@ -300,7 +295,6 @@ async function confirmGroup(tx: Queryable, actor: Actor, suggestionId: string, i
         ...(group.fee !== undefined ? { fee: group.fee } : {}),
         ...(input.note !== undefined ? { note: input.note } : {}),
       },
-      requestId: actor.requestId ?? null,
     });
   }
   return (await findSuggestionForUpdate(tx, actor.tenant, suggestionId)) as SuggestionView;
@@ -354,9 +348,7 @@ export async function decideSuggestion(tx: Queryable, actor: Actor, suggestionId
     await rememberDeclinedPair(tx, actor.tenant, { source: suggestion.source, externalId, entryId });
     await recordSuggestionDecision(tx, actor.tenant, suggestionId, { decision: 'decline', decidedBy, outcome: declinedOutcome(suggestion, entryId) });
   }
-  await recordAuditEvent(tx, actor.tenant, {
-    actorRole: actor.role,
-    actorId: actor.userId ?? null,
+  await recordActorEvent(tx, actor, {
     action: 'recon_decision',
     subjectType: 'bank_transaction',
     subjectId: externalId,
@@ -371,7 +363,6 @@ export async function decideSuggestion(tx: Queryable, actor: Actor, suggestionId
       ...(fee !== undefined ? { fee } : {}),
       ...(input.note !== undefined ? { note: input.note } : {}),
     },
-    requestId: actor.requestId ?? null,
   });
   return (await findSuggestionForUpdate(tx, actor.tenant, suggestionId)) as SuggestionView;
 }

@@ -9,7 +9,7 @@ import {
   type SuggestionView,
 } from '@accounting/data-pg';
 import type { Actor } from '../audit/manualReview.js';
-import { recordAuditEvent } from '../audit/recordAuditEvent.js';
+import { recordActorEvent } from '../audit/recordAuditEvent.js';
 import { NotFoundError } from '../errors.js';
 import { sideAliasKey } from '../recon/index.js';
 
@@ -44,15 +44,12 @@ export async function learnAliasFromConfirmation(tx: Queryable, actor: Actor, su
   });
   if (!alias) return null;
   await markLinesNamed(tx, actor.tenant, bankName);
-  await recordAuditEvent(tx, actor.tenant, {
-    actorRole: actor.role,
-    actorId: actor.userId ?? null,
+  await recordActorEvent(tx, actor, {
     action: 'recon_alias_learned',
     subjectType: 'recon_alias',
     subjectId: alias.id,
     summary: `learned alias "${bankName}" <-> "${ledgerName}" from ${externalId} <-> ${entryId}`,
     details: { alias_id: alias.id, bank_name: bankName, ledger_name: ledgerName, suggestion_id: suggestion.id, source: suggestion.source, entry_id: entryId },
-    requestId: actor.requestId ?? null,
   });
   return alias;
 }
@@ -72,15 +69,12 @@ export async function removeAlias(tx: Queryable, actor: Actor, id: string): Prom
   const alias = await deleteReconAlias(tx, actor.tenant, id);
   if (!alias) throw new NotFoundError('no such alias');
   await markLinesNamed(tx, actor.tenant, alias.bank_name);
-  await recordAuditEvent(tx, actor.tenant, {
-    actorRole: actor.role,
-    actorId: actor.userId ?? null,
+  await recordActorEvent(tx, actor, {
     action: 'recon_alias_removed',
     subjectType: 'recon_alias',
     subjectId: alias.id,
     summary: `removed alias "${alias.bank_name}" <-> "${alias.ledger_name}"`,
     details: { alias_id: alias.id, bank_name: alias.bank_name, ledger_name: alias.ledger_name },
-    requestId: actor.requestId ?? null,
   });
   return alias;
 }
